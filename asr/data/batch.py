@@ -13,6 +13,8 @@ class Batch:
 
     x: (B, T, d) float32, zero beyond ``x_lens``; x_lens: (B,) int64;
     ys: (B, U) int64, -1 beyond ``y_lens``; y_lens: (B,) int64; ids: utterance ids.
+    dropped: ids of cuts left out because their audio or features failed to load. A batch
+    with ``len(batch) == 0`` (every cut failed) is a marker the training loop skips.
     """
 
     x: torch.Tensor
@@ -20,6 +22,19 @@ class Batch:
     ys: torch.Tensor
     y_lens: torch.Tensor
     ids: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, feat_dim: int, dropped: list[str] | None = None) -> Batch:
+        """The marker batch of zero utterances (``x`` is ``(0, 0, feat_dim)``)."""
+        return cls(
+            torch.zeros(0, 0, feat_dim),
+            torch.zeros(0, dtype=torch.int64),
+            torch.zeros(0, 0, dtype=torch.int64),
+            torch.zeros(0, dtype=torch.int64),
+            [],
+            list(dropped or []),
+        )
 
     def to(self, device: torch.device | str) -> Batch:
         """Move every tensor to ``device`` (ids stay on the host)."""
@@ -29,6 +44,7 @@ class Batch:
             self.ys.to(device),
             self.y_lens.to(device),
             self.ids,
+            self.dropped,
         )
 
     def __len__(self) -> int:

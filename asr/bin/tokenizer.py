@@ -1,0 +1,79 @@
+"""asr-tokenizer: train a character or SentencePiece tokenizer from training text.
+
+    asr-tokenizer --text FILE_OR_CUTS --type char|bpe|unigram [--vocab-size N] --out DIR
+
+FILE_OR_CUTS is a cuts manifest (*.jsonl[.gz]), a Kaldi ``text`` file (``UTTID words``), or
+plain text (one sentence per line); --text-format overrides the guess from the name.
+Writes DIR/tokenizer.json (char) or DIR/tokenizer.model + DIR/tokenizer.json (sentencepiece).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from asr.data.prepare import load_cuts
+from asr.data.tokenizer import CharTokenizer, SentencePieceTokenizer
+
+
+def guess_format(path: Path) -> str:
+    """``cuts`` for *.jsonl[.gz], ``kaldi`` for a file named ``text``, else ``plain``."""
+    if path.name.endswith((".jsonl", ".jsonl.gz")):
+        return "cuts"
+    return "kaldi" if path.name == "text" else "plain"
+
+
+def read_texts(path: Path, fmt: str = "auto") -> Iterator[str]:
+    """Transcripts from cuts, a Kaldi ``text`` file or plain lines (UTF-8)."""
+    fmt = guess_format(path) if fmt == "auto" else fmt
+    if fmt == "cuts":
+        for cut in load_cuts(path):
+            yield " ".join(s.text or "" for s in cut.supervisions)
+        return
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if fmt == "kaldi":
+                line = line.split(maxsplit=1)[1] if len(line.split(maxsplit=1)) == 2 else ""
+            if line.strip():
+                yield line.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="asr-tokenizer", description=__doc__.splitlines()[0])
+    p.add_argument("--text", type=Path, required=True, help="cuts manifest, Kaldi text or plain")
+    p.add_argument("--text-format", choices=["auto", "cuts", "kaldi", "plain"], default="auto")
+    p.add_argument("--type", choices=["char", "bpe", "unigram"], required=True)
+    p.add_argument("--vocab-size", type=int, default=None, help="sentencepiece: total vocab size")
+    p.add_argument(
+        "--space",
+        choices=["auto", "keep", "drop"],
+        default="auto",
+        help="char: keep spaces as '▁' (English) or drop them (Chinese); auto decides from text",
+    )
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not args.text.is_file():
+        print(f"asr-tokenizer: error: no such file: {args.text}", file=sys.stderr)
+        return 2
+    texts = read_texts(args.text, args.text_format)
+    if args.type == "char":
+        keep_space = {"auto": None, "keep": True, "drop": False}[args.space]
+        tokenizer = CharTokenizer.train(texts, keep_space=keep_space)
+    else:
+        if args.vocab_size is None:
+            print("asr-tokenizer: error: --vocab-size is required for bpe/unigram", file=sys.stderr)
+            return 2
+        tokenizer = SentencePieceTokenizer.train(list(texts), args.vocab_size, args.type)
+    tokenizer.save(args.out)
+    print(f"asr-tokenizer: {args.type} tokenizer, vocab_size={tokenizer.vocab_size} -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

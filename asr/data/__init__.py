@@ -1,0 +1,1 @@
+"""Data pipeline: Kaldi dirs → validated lhotse cuts → Kaldi fbank → padded ``Batch``es."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the recipes in egs/ (corpus synthesis, data preparation)."""

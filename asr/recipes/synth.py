@@ -1,0 +1,301 @@
+"""Offline speech corpora from the Debian synthesizers (espeak-ng, flite, festival) + sox.
+
+Shared by the synthetic recipes (egs/synth_en, egs/synth_zh): a recipe supplies sentences
+and a voice inventory; this module draws utterances (seeded), renders them in parallel and
+writes Kaldi data dirs. Every wav is 16 kHz mono 16-bit, made by sox in repeatable mode
+(``-R``), so the same text and settings always give byte-identical audio.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import soundfile as sf
+from tqdm import tqdm
+
+SAMPLE_RATE = 16000
+
+# What each engine needs on disk, and the Debian package that provides it.
+_BINARIES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival"}
+_PACKAGES = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival", "sox": "sox"}
+FESTIVAL_VOICE_PACKAGES = {
+    "voice_kal_diphone": ("/usr/share/festival/voices/english/kal_diphone", "festvox-kallpc16k"),
+    "voice_ked_diphone": ("/usr/share/festival/voices/english/ked_diphone", "festvox-kdlpc16k"),
+    "voice_cmu_us_slt_arctic_hts": (
+        "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts",
+        "festvox-us-slt-hts",
+    ),
+}
+
+
+class MissingSynthesizerError(RuntimeError):
+    """A synthesizer binary or voice is not installed; the message names the apt package."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One synthetic voice. ``speaker`` is the identity used to split train/test: a recorded
+    speaker behind two engines (flite ``slt`` and festival ``slt-hts``) shares one speaker."""
+
+    id: str  # Kaldi speaker id, e.g. "espeak-en-us-m3"
+    engine: str  # "espeak" | "flite" | "festival"
+    name: str  # engine voice: "en-us+m3", "slt", "voice_kal_diphone"
+    speaker: str
+    gender: str  # "f" | "m"
+    speed: tuple[float, float] = (0.9, 1.15)  # relative speaking rate, 1 = engine default
+    pitch: tuple[float, float] = (0.0, 0.0)  # espeak: -p 0..99; flite/festival: sox cents
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """What to render: the voice, the settings and the text spoken (= the transcript)."""
+
+    id: str
+    voice: Voice
+    spoken: str  # text given to the synthesizer (pinyin for Mandarin)
+    text: str  # transcript written to the Kaldi ``text`` file
+    speed: float
+    pitch: float
+
+
+def check_installed(engines: Iterable[str], festival_voices: Iterable[str] = ()) -> None:
+    """Fail early, naming the apt package, if a needed binary or festival voice is missing."""
+    binaries = ["sox", *(_BINARIES[e] for e in sorted(set(engines)))]
+    for binary in binaries:
+        if shutil.which(binary) is None:
+            raise MissingSynthesizerError(
+                f"{binary} not found on PATH: install it with "
+                f"`apt-get install -y {_PACKAGES[binary]}`"
+            )
+    for voice in sorted(set(festival_voices)):
+        path, package = FESTIVAL_VOICE_PACKAGES[voice]
+        if not Path(path).is_dir():
+            raise MissingSynthesizerError(
+                f"festival voice {voice} not found at {path}: install it with "
+                f"`apt-get install -y {package} festlex-cmu festlex-poslex`"
+            )
+
+
+def hash_fraction(text: str) -> float:
+    """A stable number in [0, 1) from the text: the same sentence always lands in one split."""
+    return int(hashlib.md5(text.encode("utf-8")).hexdigest()[:12], 16) / 16**12
+
+
+def split_by_hash(sentences: Iterable[str], dev: float, test: float) -> dict[str, list[str]]:
+    """Disjoint train/dev/test pools from a hash of each (normalized, de-duplicated) sentence."""
+    pools: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
+    for s in sorted(set(sentences)):
+        h = hash_fraction(s)
+        pools["test" if h < test else "dev" if h < test + dev else "train"].append(s)
+    return pools
+
+
+def draw_utterances(
+    split: str,
+    sentences: Sequence[tuple[str, str]],
+    voices: Sequence[Voice],
+    count: int,
+    seed: int,
+    engine_share: dict[str, float],
+) -> list[Utterance]:
+    """Draw ``count`` utterances for one split, deterministic for ``seed``.
+
+    ``sentences`` are (spoken, transcript) pairs, used without replacement while they last.
+    An engine's share of utterances is ``engine_share`` (renormalized over the engines that
+    have voices in this split); within an engine voices are equally likely.
+    """
+    if not sentences or not voices:
+        raise ValueError(f"split {split!r}: no sentences ({len(sentences)}) or voices")
+    rng = random.Random(f"{seed}-{split}")
+    by_engine: dict[str, list[Voice]] = {}
+    for v in voices:
+        by_engine.setdefault(v.engine, []).append(v)
+    engines = sorted(by_engine)
+    weights = [engine_share.get(e, 0.0) for e in engines]
+    if sum(weights) <= 0:
+        raise ValueError(f"split {split!r}: engine_share gives no weight to {engines}")
+    order = list(range(len(sentences)))
+    utts = []
+    for i in range(count):
+        if i % len(order) == 0:
+            rng.shuffle(order)
+        spoken, text = sentences[order[i % len(order)]]
+        voice = rng.choice(by_engine[rng.choices(engines, weights)[0]])
+        speed = round(rng.uniform(*voice.speed), 3)
+        pitch = round(rng.uniform(*voice.pitch), 1)
+        utt_id = f"{voice.id}-{split}{i:06d}"
+        utts.append(Utterance(utt_id, voice, spoken, text, speed, pitch))
+    return utts
+
+
+def _run(cmd: list[str], stdin: str | None = None) -> None:
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}")
+
+
+def _to_16k(raw: Path, out: Path, pitch_cents: float) -> None:
+    """Resample to 16 kHz mono s16, optional pitch shift, peak-normalize; repeatable (-R)."""
+    effects = ["pitch", f"{pitch_cents:g}"] if pitch_cents else []
+    _run(
+        ["sox", "-R", "-G", str(raw), "-b", "16", "-c", "1", "-e", "signed-integer", str(out)]
+        + effects
+        + ["rate", "-h", str(SAMPLE_RATE), "gain", "-n", "-1"]
+    )
+
+
+def _render_espeak(utt: Utterance, raw: Path) -> None:
+    wpm = round(175 * utt.speed)
+    pitch = round(utt.pitch) if utt.pitch else 50
+    _run(
+        ["espeak-ng", "-v", utt.voice.name, "-s", str(wpm), "-p", str(pitch), "-w", str(raw)],
+        stdin=utt.spoken,
+    )
+
+
+def _render_flite(utt: Utterance, raw: Path) -> None:
+    stretch = f"{1 / utt.speed:.3f}"
+    _run(
+        ["flite", "-voice", utt.voice.name, "--setf", f"duration_stretch={stretch}"]
+        + ["-t", utt.spoken, "-o", str(raw)]
+    )
+
+
+def _scheme_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _render_festival_batch(utts: Sequence[Utterance], raws: Sequence[Path], tmp: Path) -> None:
+    """One festival process for many utterances (its start-up costs ~0.3 s)."""
+    lines = []
+    for utt, raw in zip(utts, raws, strict=True):
+        lines.append(f"({utt.voice.name})")
+        lines.append(f"(Parameter.set 'Duration_Stretch {1 / utt.speed:.3f})")
+        lines.append(
+            f"(utt.save.wave (utt.synth (Utterance Text {_scheme_string(utt.spoken)})) "
+            f"{_scheme_string(str(raw))} 'riff)"
+        )
+    script = tmp / "batch.scm"
+    script.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _run(["festival", "-b", str(script)])
+
+
+def _render_chunk(utts: Sequence[Utterance], wav_dir: Path) -> int:
+    """Render one chunk of utterances of a single engine to ``wav_dir/<id>.wav``."""
+    with tempfile.TemporaryDirectory(prefix="synth-") as tmpdir:
+        tmp = Path(tmpdir)
+        raws = [tmp / f"{u.id}.raw.wav" for u in utts]
+        if utts[0].voice.engine == "festival":
+            _render_festival_batch(utts, raws, tmp)
+        else:
+            render: Callable[[Utterance, Path], None] = {
+                "espeak": _render_espeak,
+                "flite": _render_flite,
+            }[utts[0].voice.engine]
+            for utt, raw in zip(utts, raws, strict=True):
+                render(utt, raw)
+        for utt, raw in zip(utts, raws, strict=True):
+            if not raw.is_file() or raw.stat().st_size <= 44:
+                raise RuntimeError(f"{utt.voice.engine} produced no audio for {utt.id}")
+            sox_pitch = utt.pitch if utt.voice.engine != "espeak" else 0.0
+            _to_16k(raw, wav_dir / f"{utt.id}.wav", sox_pitch)
+    return len(utts)
+
+
+def render(utts: Sequence[Utterance], wav_dir: Path, nj: int = 2, chunk: int = 32) -> None:
+    """Render all utterances with ``nj`` parallel workers and a progress bar.
+
+    Work is grouped into single-engine chunks; each file depends only on its own utterance,
+    so the result is the same whatever the scheduling.
+    """
+    wav_dir.mkdir(parents=True, exist_ok=True)
+    by_engine: dict[str, list[Utterance]] = {}
+    for u in utts:
+        by_engine.setdefault(u.voice.engine, []).append(u)
+    chunks = [
+        group[i : i + chunk] for group in by_engine.values() for i in range(0, len(group), chunk)
+    ]
+    # Threads suffice: the work happens in the synthesizer and sox subprocesses.
+    with (
+        ThreadPoolExecutor(max_workers=max(1, nj)) as pool,
+        tqdm(total=len(utts), desc="synthesizing", unit="utt") as bar,
+    ):
+        for done in pool.map(lambda c: _render_chunk(c, wav_dir), chunks):
+            bar.update(done)
+
+
+def write_kaldi_dir(out_dir: Path, utts: Sequence[Utterance], wav_dir: Path) -> None:
+    """Write wav.scp (absolute paths), text, utt2spk, spk2utt sorted by utterance id."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    utts = sorted(utts, key=lambda u: u.id)
+    spk2utt: dict[str, list[str]] = {}
+    with (
+        (out_dir / "wav.scp").open("w", encoding="utf-8") as scp,
+        (out_dir / "text").open("w", encoding="utf-8") as text,
+        (out_dir / "utt2spk").open("w", encoding="utf-8") as u2s,
+    ):
+        for u in utts:
+            scp.write(f"{u.id} {(wav_dir / f'{u.id}.wav').resolve()}\n")
+            text.write(f"{u.id} {u.text}\n")
+            u2s.write(f"{u.id} {u.voice.id}\n")
+            spk2utt.setdefault(u.voice.id, []).append(u.id)
+    with (out_dir / "spk2utt").open("w", encoding="utf-8") as s2u:
+        for spk in sorted(spk2utt):
+            s2u.write(f"{spk} {' '.join(spk2utt[spk])}\n")
+
+
+def write_voice_table(path: Path, splits: dict[str, Sequence[Voice]]) -> None:
+    """Document the voice split: one ``split voice engine name speaker gender`` line each."""
+    with path.open("w", encoding="utf-8") as f:
+        f.write("split\tvoice\tengine\tname\tspeaker\tgender\tspeed\tpitch\n")
+        for split, voices in splits.items():
+            for v in voices:
+                f.write(
+                    f"{split}\t{v.id}\t{v.engine}\t{v.name}\t{v.speaker}\t{v.gender}\t"
+                    f"{v.speed[0]}-{v.speed[1]}\t{v.pitch[0]}-{v.pitch[1]}\n"
+                )
+
+
+def build_corpus(
+    out_dir: Path,
+    drawn: dict[str, Sequence[Utterance]],
+    voices: dict[str, Sequence[Voice]],
+    nj: int = 2,
+) -> dict[str, dict[str, float]]:
+    """Render every split's utterances into ``out_dir/wav``, write ``out_dir/<split>`` Kaldi
+    dirs, ``voices.tsv`` and ``synth_summary.json`` (hours, and hours of audio per wall minute).
+    """
+    start = time.perf_counter()
+    wav_dir = out_dir / "wav"
+    shutil.rmtree(wav_dir, ignore_errors=True)  # files of an older, different corpus
+    render([u for utts in drawn.values() for u in utts], wav_dir, nj=nj)
+    summary: dict[str, dict[str, float]] = {}
+    for split, utts in drawn.items():
+        write_kaldi_dir(out_dir / split, utts, wav_dir)
+        seconds = sum(sf.info(str(wav_dir / f"{u.id}.wav")).duration for u in utts)
+        summary[split] = {
+            "utterances": len(utts),
+            "hours": round(seconds / 3600, 3),
+            "voices": len({u.voice.id for u in utts}),
+        }
+    wall = time.perf_counter() - start
+    hours = sum(s["hours"] for s in summary.values())
+    summary["total"] = {
+        "hours": round(hours, 3),
+        "wall_seconds": round(wall, 1),
+        "hours_per_wall_minute": round(hours / (wall / 60), 2),
+        "nj": nj,
+    }
+    write_voice_table(out_dir / "voices.tsv", voices)
+    (out_dir / "synth_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Synthesize the Mandarin corpus: data/{train,dev,test} Kaldi dirs, character transcripts.
+
+espeak-ng ``cmn-latn-pinyin`` reads pypinyin's tone-numbered pinyin; voices are its
+variants with pitch and speed ranges. Test holds out four variants (two female, two male)
+and the sentences of a disjoint hash pool; dev uses training variants and unseen sentences.
+Deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from zh_text import common_only, to_pinyin, zh_sentences
+
+from asr.recipes.synth import (
+    MissingSynthesizerError,
+    Voice,
+    build_corpus,
+    check_installed,
+    draw_utterances,
+    split_by_hash,
+)
+
+MALE = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "klatt", "klatt2", "Andy", "Gene", "john"]
+FEMALE = ["f1", "f2", "f3", "f4", "f5", "Annie", "linda", "steph", "Alicia", "belinda"]
+TEST_VARIANTS = {"f2", "Annie", "m3", "Andy"}
+DEV_FRACTION, TEST_FRACTION = 0.05, 0.05
+TOP_CHARS = 2500
+
+
+def voice_split() -> dict[str, list[Voice]]:
+    """cmn-latn-pinyin variants: training and held-out test voices."""
+    split: dict[str, list[Voice]] = {"train": [], "test": []}
+    for variants, gender in ((MALE, "m"), (FEMALE, "f")):
+        for variant in variants:
+            voice = Voice(
+                id=f"espeak-cmn-{variant.lower()}",
+                engine="espeak",
+                name=f"cmn-latn-pinyin+{variant}",
+                speaker=variant,
+                gender=gender,
+                speed=(0.8, 1.1),
+                pitch=(30.0, 70.0),
+            )
+            split["test" if variant in TEST_VARIANTS else "train"].append(voice)
+    return split
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--out", type=Path, default=Path("data"), help="output data dir")
+    p.add_argument("--train-utts", type=int, default=4000)
+    p.add_argument("--dev-utts", type=int, default=200)
+    p.add_argument("--test-utts", type=int, default=300)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--nj", type=int, default=2, help="parallel synthesizer processes")
+    args = p.parse_args(argv)
+
+    voices = voice_split()
+    voices["dev"] = voices["train"]
+    try:
+        check_installed(["espeak"])
+        sentences = common_only(zh_sentences(), TOP_CHARS)
+        to_pinyin("你好")
+    except (MissingSynthesizerError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except ImportError:
+        print("error: pypinyin is missing: pip install pypinyin", file=sys.stderr)
+        return 1
+
+    pools = split_by_hash(sentences, dev=DEV_FRACTION, test=TEST_FRACTION)
+    counts = {"train": args.train_utts, "dev": args.dev_utts, "test": args.test_utts}
+    drawn = {}
+    for split, count in counts.items():
+        pairs = [(to_pinyin(s), s) for s in pools[split]]
+        drawn[split] = draw_utterances(
+            split, pairs, voices[split], count, args.seed, {"espeak": 1.0}
+        )
+    summary = build_corpus(
+        args.out, drawn, {"train": voices["train"], "test": voices["test"]}, nj=args.nj
+    )
+    print(json.dumps(summary["total"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+# Shared helpers for egs/*/asr1/run.sh: option parsing and a stage runner with done-markers.
+#
+# A run.sh declares its options as shell variables with defaults, then sources this file
+# with its arguments:
+#
+#   stage=0 stop_stage=100 nj=2 force=false
+#   . ../../tools/recipe.sh "$@"
+#   run_stage 0 synthesize synthesize_corpus "$size" "$seed"
+#
+# Options: `--name value` or `--name=value` sets the variable `name` (dashes become
+# underscores); an option whose default is true/false may be given bare (`--force`).
+# An unknown option is an error. Arguments of the form key=value, and everything after `--`,
+# are collected in the array `overrides` (Hydra overrides passed through to training).
+#
+# Stages: `run_stage N NAME FUNC [ARGS...]` runs `FUNC ARGS...` when stage <= N <= stop_stage.
+# On success it writes the marker $done_dir/N.NAME.done holding FUNC ARGS (the stage's
+# fingerprint) and its wall time. A stage whose marker matches is skipped; a stage whose
+# arguments changed, whose marker is missing (never run, failed, or interrupted half-way),
+# or that is forced with --force, is run again from the start. Running a stage removes the
+# markers of all later stages: what was made from its old output is made again.
+
+overrides=()
+# The project's virtual environment, if there is one, provides python and the asr-* CLIs.
+_recipe_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [ -x "$_recipe_root/.venv/bin/python" ]; then
+  export PATH="$_recipe_root/.venv/bin:$PATH"
+fi
+: "${stage:=0}" "${stop_stage:=100}" "${force:=false}" "${done_dir:=exp/.done}"
+
+_recipe_die() {
+  echo "$(basename "$0"): $*" >&2
+  [ -n "${usage:-}" ] && echo "$usage" >&2
+  exit 2
+}
+
+_recipe_parse() {
+  local arg name var value
+  while [ $# -gt 0 ]; do
+    arg=$1
+    shift
+    case $arg in
+      --help | -h)
+        echo "${usage:-usage: $(basename "$0") [--option value ...] [key=value ...]}"
+        exit 0
+        ;;
+      --)
+        overrides+=("$@")
+        return 0
+        ;;
+      --*)
+        name=${arg#--}
+        name=${name%%=*}
+        var=${name//-/_}
+        if [[ ! $var =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || ! declare -p "$var" >/dev/null 2>&1 \
+          || [ "$var" = overrides ]; then
+          _recipe_die "unknown option --$name"
+        fi
+        if [[ $arg == *=* ]]; then
+          value=${arg#*=}
+        elif [[ ${!var} == true || ${!var} == false ]] \
+          && { [ $# -eq 0 ] || [[ $1 == -* || $1 == *=* ]]; }; then
+          value=true
+        elif [ $# -gt 0 ]; then
+          value=$1
+          shift
+        else
+          _recipe_die "option --$name needs a value"
+        fi
+        printf -v "$var" '%s' "$value"
+        ;;
+      *=*)
+        overrides+=("$arg")
+        ;;
+      *)
+        _recipe_die "unexpected argument '$arg' (options are --name value; overrides key=value)"
+        ;;
+    esac
+  done
+}
+
+_recipe_parse "$@"
+
+run_stage() {
+  local n=$1 name=$2
+  shift 2
+  if [ "$n" -lt "$stage" ] || [ "$n" -gt "$stop_stage" ]; then
+    return 0
+  fi
+  local marker="$done_dir/$n.$name.done" fingerprint="$*"
+  if [ "$force" != true ] && [ -f "$marker" ] && [ "$(head -n 1 "$marker")" = "$fingerprint" ]; then
+    echo "== stage $n ($name): already done, skipping (--force to redo; marker $marker)"
+    return 0
+  fi
+  [ -f "$marker" ] && [ "$force" != true ] && echo "== stage $n ($name): arguments changed, redoing"
+  mkdir -p "$done_dir"
+  local m
+  for m in "$done_dir"/*.done; do
+    [ -e "$m" ] || continue
+    m=${m##*/}
+    if [ "${m%%.*}" -ge "$n" ]; then rm -f "$done_dir/$m"; fi
+  done
+  echo "== stage $n ($name): started $(date -u +%FT%TZ)"
+  local start=$SECONDS rc=0 had_e=false
+  [[ $- == *e* ]] && had_e=true
+  set +e
+  (
+    set -euo pipefail
+    "$@"
+  )
+  rc=$?
+  [ "$had_e" = true ] && set -e
+  if [ "$rc" -ne 0 ]; then
+    echo "== stage $n ($name): FAILED (exit $rc); re-run with --stage $n" >&2
+    exit "$rc"
+  fi
+  printf '%s\nseconds=%d\n' "$fingerprint" "$((SECONDS - start))" >"$marker.tmp"
+  mv "$marker.tmp" "$marker"
+  echo "== stage $n ($name): done in $((SECONDS - start)) s"
+}

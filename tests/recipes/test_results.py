@@ -1,0 +1,46 @@
+"""asr.recipes.results: the method x error-rate table of a recipe run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from asr.recipes.results import main, results_table
+
+
+def _summary(exp: Path, name: str, wer: float, rtf: float | None, metric: str = "wer") -> None:
+    d = exp / "decode" / name
+    d.mkdir(parents=True)
+    summary = {"metric": metric, "wer": wer, "sentences": 10, **({"rtf": rtf} if rtf else {})}
+    (d / "summary.json").write_text(json.dumps(summary))
+
+
+def test_table_rows_and_stage_times(tmp_path: Path):
+    exp = tmp_path / "exp"
+    _summary(exp, "test_ctc_greedy", 12.345, 0.0123)
+    _summary(exp, "test-clean_joint_ctc_attention", 6.5, None)
+    done = tmp_path / ".done"
+    done.mkdir()
+    (done / "-1.download.done").write_text("download x\nseconds=3\n")
+    (done / "10.results.done").write_text("results\nseconds=1\n")
+    (done / "3.train.done").write_text("train a b\nseconds=1200\n")
+    table = results_table(exp, done).splitlines()
+    assert "| test-clean | joint_ctc_attention | wer | 6.50 | - |" in table
+    assert "| test | ctc_greedy | wer | 12.35 | 0.0123 |" in table
+    stages = [line for line in table if line.endswith(" |") and "seconds" not in line][-3:]
+    assert stages == ["| -1.download | 3 |", "| 3.train | 1200 |", "| 10.results | 1 |"]
+
+
+def test_missing_decode_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture):
+    assert main([str(tmp_path)]) == 1
+    assert "run the decode stage first" in capsys.readouterr().err
+
+
+def test_writes_the_table_file(tmp_path: Path):
+    _summary(tmp_path, "test_attention_beam", 4.0, 0.1, metric="cer")
+    assert main([str(tmp_path), "--out", str(tmp_path / "results.md")]) == 0
+    assert (
+        "| test | attention_beam | cer | 4.00 | 0.1000 |" in (tmp_path / "results.md").read_text()
+    )

@@ -1,0 +1,99 @@
+"""egs/tools/recipe.sh: option parsing and done-marker semantics of run_stage."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+RECIPE_SH = Path(__file__).resolve().parents[2] / "egs" / "tools" / "recipe.sh"
+
+# A two-stage recipe: each stage appends to a log so reruns are visible; stage 1 can be
+# made to die half-way (after writing partial output) with --crash true.
+SCRIPT = """#!/usr/bin/env bash
+set -euo pipefail
+cd "$(dirname "$0")"
+stage=0
+stop_stage=100
+size=3
+crash=false
+. {recipe} "$@"
+one() {{ echo "one $1" >> log; }}
+two() {{ echo "two start" >> log; if [ "$crash" = true ]; then exit 9; fi; echo "two end" >> log; }}
+run_stage 0 one one "$size"
+run_stage 1 two two
+echo "overrides=${{overrides[*]+${{overrides[*]}}}} size=$size"
+"""
+
+
+@pytest.fixture
+def recipe(tmp_path: Path):
+    script = tmp_path / "run.sh"
+    script.write_text(SCRIPT.format(recipe=RECIPE_SH))
+    script.chmod(0o755)
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run([str(script), *args], capture_output=True, text=True)
+        if check and proc.returncode != 0:
+            raise AssertionError(proc.stderr)
+        return proc
+
+    def log() -> list[str]:
+        path = tmp_path / "log"
+        return path.read_text().splitlines() if path.exists() else []
+
+    return run, log, tmp_path
+
+
+def test_options_and_overrides_are_parsed(recipe):
+    run, log, _ = recipe
+    out = run("--size", "7", "trainer.max_epochs=2", "--stop-stage=0", "--", "model=tiny").stdout
+    assert "overrides=trainer.max_epochs=2 model=tiny size=7" in out
+    assert log() == ["one 7"]  # --stop-stage 0 kept stage 1 from running
+
+
+def test_unknown_option_is_an_error(recipe):
+    run, _, _ = recipe
+    proc = run("--sise", "7", check=False)
+    assert proc.returncode == 2
+    assert "unknown option --sise" in proc.stderr
+
+
+def test_finished_stage_is_a_noop_and_force_reruns(recipe):
+    run, log, tmp = recipe
+    run()
+    assert log() == ["one 3", "two start", "two end"]
+    out = run().stdout
+    assert log() == ["one 3", "two start", "two end"]
+    assert "stage 0 (one): already done" in out
+    run("--force", "--stage", "1")
+    assert log() == ["one 3", "two start", "two end", "two start", "two end"]
+    assert (tmp / "exp/.done/1.two.done").read_text().startswith("two\nseconds=")
+
+
+def test_changed_arguments_rerun_the_stage_and_everything_after(recipe):
+    run, log, _ = recipe
+    run()
+    run("--size", "4")
+    assert log() == ["one 3", "two start", "two end", "one 4", "two start", "two end"]
+
+
+def test_interrupted_stage_is_redone(recipe):
+    run, log, tmp = recipe
+    proc = run("--crash", "true", check=False)
+    assert proc.returncode == 9
+    assert "stage 1 (two): FAILED" in proc.stderr
+    assert not (tmp / "exp/.done/1.two.done").exists()
+    run()
+    assert log() == ["one 3", "two start", "two start", "two end"]  # stage 0 kept, 1 redone
+
+
+@pytest.mark.parametrize("recipe", ["synth_en", "synth_zh", "librispeech", "aishell"])
+def test_recipe_scripts_parse_and_show_usage(recipe: str):
+    run_sh = RECIPE_SH.parents[1] / recipe / "asr1" / "run.sh"
+    assert subprocess.run(["bash", "-n", str(run_sh)]).returncode == 0
+    proc = subprocess.run([str(run_sh), "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "--stage" in proc.stdout
+    proc = subprocess.run([str(run_sh), "--no-such-option", "1"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "unknown option --no-such-option" in proc.stderr
