@@ -1,0 +1,7 @@
+"""Model building blocks and the joint CTC/attention ``ASRModel``."""
+
+from asr.models.asr_model import ASRModel
+from asr.models.decoder import DecoderState
+from asr.models.specaug import SpecAugment
+
+__all__ = ["ASRModel", "DecoderState", "SpecAugment"]

@@ -1,0 +1,204 @@
+"""The joint CTC / attention encoder-decoder: raw fbank in, losses or decoding scores out.
+
+Loss normalisation (ESPnet's default, ``length_normalized_loss: false``): the CTC loss and the
+label-smoothed cross-entropy are each **summed over the frames/tokens of an utterance and averaged
+over the utterances of the batch**. So the batch loss is exactly the mean of per-utterance losses,
+whatever the padding, and ``loss = λ·loss_ctc + (1 − λ)·loss_att``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from asr.models.conformer import ConformerEncoder
+from asr.models.ctc import CTCHead
+from asr.models.decoder import TransformerDecoder
+from asr.models.encoder import TransformerEncoder
+from asr.models.mask import make_pad_mask
+from asr.models.specaug import SpecAugment
+from asr.models.subsampling import Conv2dSubsampling
+
+
+class ASRModel(nn.Module):
+    """CMVN → SpecAugment (train) → Conv2d subsampling → encoder → CTC head and decoder.
+
+    Args:
+        vocab_size: including <blank>=0, <unk>=1 and <sos/eos>=vocab_size−1.
+        feat_dim: fbank bins.
+        encoder: ``"transformer"`` or ``"conformer"``.
+        d_model, heads: attention width and heads, shared by encoder and decoder.
+        encoder_layers, encoder_ffn_dim: encoder depth and feed-forward width.
+        decoder_layers, decoder_ffn_dim: decoder depth (0: no decoder, needs ctc_weight=1).
+        conv_kernel: Conformer depthwise kernel.
+        subsampling, subsampling_channels: front-end factor (4, 6, 8) and its conv channels
+            (default d_model).
+        dropout, attention_dropout: residual/FFN/positional dropout and attention-weight dropout.
+        pre_norm: pre-LN Transformer layers (post-LN if False; Conformer is always pre-LN).
+        ctc_weight: λ in [0, 1].
+        use_ctc: build the CTC head; default: only when ctc_weight > 0.
+        label_smoothing: for the decoder cross-entropy; padding (-1) is ignored.
+        specaug: applied to normalised features in training only; None disables it.
+        cmvn_mean, cmvn_istd: (feat_dim,) global statistics. Always stored as buffers (identity
+            when not given) so a checkpoint carries them and an exported model takes raw fbank.
+    """
+
+    blank_id = 0
+
+    def __init__(
+        self,
+        vocab_size: int,
+        feat_dim: int = 80,
+        encoder: str = "transformer",
+        d_model: int = 256,
+        heads: int = 4,
+        encoder_layers: int = 12,
+        encoder_ffn_dim: int = 2048,
+        decoder_layers: int = 6,
+        decoder_ffn_dim: int = 2048,
+        conv_kernel: int = 31,
+        subsampling: int = 4,
+        subsampling_channels: int | None = None,
+        dropout: float = 0.1,
+        attention_dropout: float = 0.0,
+        pre_norm: bool = True,
+        ctc_weight: float = 0.3,
+        use_ctc: bool | None = None,
+        label_smoothing: float = 0.1,
+        specaug: SpecAugment | None = None,
+        cmvn_mean: torch.Tensor | None = None,
+        cmvn_istd: torch.Tensor | None = None,
+    ):
+        super().__init__()
+        if not 0.0 <= ctc_weight <= 1.0:
+            raise ValueError(f"ctc_weight must lie in [0, 1], got {ctc_weight}")
+        use_ctc = ctc_weight > 0 if use_ctc is None else use_ctc
+        if ctc_weight > 0 and not use_ctc:
+            raise ValueError(f"ctc_weight={ctc_weight} needs the CTC head (use_ctc=True)")
+        if ctc_weight < 1 and decoder_layers < 1:
+            raise ValueError(f"ctc_weight={ctc_weight} < 1 needs a decoder (decoder_layers > 0)")
+        if vocab_size < 3:
+            raise ValueError(f"vocab_size must include <blank>, <unk>, <sos/eos>; got {vocab_size}")
+        self.vocab_size = vocab_size
+        self.sos_eos_id = vocab_size - 1
+        self.ctc_weight = ctc_weight
+        self.label_smoothing = label_smoothing
+
+        mean = torch.zeros(feat_dim) if cmvn_mean is None else torch.as_tensor(cmvn_mean)
+        istd = torch.ones(feat_dim) if cmvn_istd is None else torch.as_tensor(cmvn_istd)
+        if mean.shape != (feat_dim,) or istd.shape != (feat_dim,):
+            raise ValueError(
+                f"cmvn_mean/cmvn_istd must have shape ({feat_dim},), "
+                f"got {tuple(mean.shape)} and {tuple(istd.shape)}"
+            )
+        self.register_buffer("cmvn_mean", mean.float())
+        self.register_buffer("cmvn_istd", istd.float())
+
+        self.specaug = specaug
+        self.subsampling = Conv2dSubsampling(feat_dim, d_model, subsampling, subsampling_channels)
+        layer_args = dict(
+            d_model=d_model, heads=heads, dropout=dropout, attention_dropout=attention_dropout
+        )
+        if encoder == "transformer":
+            self.encoder: nn.Module = TransformerEncoder(
+                ffn_dim=encoder_ffn_dim, layers=encoder_layers, pre_norm=pre_norm, **layer_args
+            )
+        elif encoder == "conformer":
+            self.encoder = ConformerEncoder(
+                ffn_dim=encoder_ffn_dim,
+                layers=encoder_layers,
+                kernel_size=conv_kernel,
+                **layer_args,
+            )
+        else:
+            raise ValueError(f"encoder must be 'transformer' or 'conformer', got {encoder!r}")
+        self.ctc = CTCHead(d_model, vocab_size, self.blank_id) if use_ctc else None
+        self.decoder = None
+        if decoder_layers > 0:
+            self.decoder = TransformerDecoder(
+                vocab_size,
+                ffn_dim=decoder_ffn_dim,
+                layers=decoder_layers,
+                pre_norm=pre_norm,
+                **layer_args,
+            )
+
+    @property
+    def min_input_frames(self) -> int:
+        """Shortest input (fbank frames) that yields at least one encoder frame."""
+        return self.subsampling.min_len
+
+    def num_params(self) -> int:
+        """Number of trainable parameters."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def encode(self, x: torch.Tensor, x_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw fbank (B, T, d) → encoder memory (B, T', d_model), zero beyond ``memory_lens``."""
+        pad = make_pad_mask(x_lens, x.shape[1])
+        x = ((x - self.cmvn_mean) * self.cmvn_istd).masked_fill(pad[..., None], 0.0)
+        if self.training and self.specaug is not None:
+            x = self.specaug(x, x_lens)
+        x, lens = self.subsampling(x, x_lens)
+        return self.encoder(x, lens)
+
+    def ctc_log_probs(self, memory: torch.Tensor) -> torch.Tensor:
+        """(B, T', V) float32 CTC log-probabilities."""
+        if self.ctc is None:
+            raise RuntimeError("this model has no CTC head (built with ctc_weight=0)")
+        return self.ctc.log_probs(memory)
+
+    def add_sos_eos(
+        self, ys: torch.Tensor, y_lens: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """ys (B, U) padded with -1 → decoder input ``[sos] + y`` (padded with <sos/eos>) and
+        target ``y + [eos]`` (padded with -1), both (B, U+1), and the input lengths ``y_lens + 1``.
+        """
+        b, u = ys.shape
+        pad = make_pad_mask(y_lens, u)
+        sos = ys.new_full((b, 1), self.sos_eos_id)
+        ys_in = torch.cat((sos, ys.masked_fill(pad, self.sos_eos_id)), dim=1)
+        ys_out = torch.cat((ys.masked_fill(pad, -1), ys.new_full((b, 1), -1)), dim=1)
+        ys_out = ys_out.scatter(1, y_lens[:, None], self.sos_eos_id)
+        return ys_in, ys_out, y_lens + 1
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        x_lens: torch.Tensor,
+        ys: torch.Tensor,
+        y_lens: torch.Tensor,
+    ) -> dict[str, torch.Tensor | None]:
+        """Training/validation losses of a batch.
+
+        Returns ``loss`` (λ·CTC + (1−λ)·attention), ``loss_ctc`` and ``loss_att`` (each the mean
+        over utterances of the summed per-utterance loss; None when the part is absent) and
+        ``acc`` (decoder token accuracy incl. <eos>, teacher-forced; None without a decoder).
+        """
+        memory, memory_lens = self.encode(x, x_lens)
+        batch = x.shape[0]
+        loss_ctc = loss_att = acc = None
+        if self.ctc is not None:
+            loss_ctc = self.ctc.loss(memory, memory_lens, ys, y_lens) / batch
+        if self.decoder is not None:
+            ys_in, ys_out, ys_in_lens = self.add_sos_eos(ys, y_lens)
+            logits = self.decoder(memory, memory_lens, ys_in, ys_in_lens).float()
+            loss_att = F.cross_entropy(
+                logits.flatten(0, 1),
+                ys_out.flatten(),
+                ignore_index=-1,
+                label_smoothing=self.label_smoothing,
+                reduction="sum",
+            )
+            loss_att = loss_att / batch
+            with torch.no_grad():
+                real = ys_out >= 0
+                hits = (logits.argmax(dim=-1) == ys_out) & real
+                acc = hits.sum() / real.sum().clamp(min=1)
+        if loss_att is None:
+            loss = loss_ctc
+        elif loss_ctc is None:
+            loss = loss_att
+        else:
+            loss = self.ctc_weight * loss_ctc + (1 - self.ctc_weight) * loss_att
+        return dict(loss=loss, loss_ctc=loss_ctc, loss_att=loss_att, acc=acc)

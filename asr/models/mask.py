@@ -1,0 +1,46 @@
+"""Every mask in the model is made here, from lengths, and nowhere else.
+
+Two polarities, each chosen for where it is used:
+
+* ``make_pad_mask`` is **True at padded positions** (the thing to blank out:
+  ``x.masked_fill(pad[..., None], 0)``).
+* ``causal_mask`` and the attention masks below are **True where attention is allowed**, the
+  polarity ``F.scaled_dot_product_attention`` takes for a boolean ``attn_mask``.
+
+At an attention call they combine into one "allowed" mask that broadcasts over heads::
+
+    allowed = ~pad_mask[:, None, None, :] & causal_mask(U)[None, None]   # (B, 1, U, U)
+
+Build these once per batch and pass them down through the layers.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def make_pad_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
+    """(B, T) bool mask, True at positions ``t >= lengths[b]`` (padding).
+
+    ``max_len`` defaults to ``lengths.max()``; pass the padded tensor's size to avoid a host sync.
+    """
+    if max_len is None:
+        max_len = int(lengths.max()) if lengths.numel() else 0
+    positions = torch.arange(max_len, device=lengths.device)
+    return positions[None, :] >= lengths[:, None]
+
+
+def causal_mask(size: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """(size, size) bool mask, True where query i may attend key j, i.e. j <= i."""
+    return torch.ones(size, size, dtype=torch.bool, device=device).tril()
+
+
+def key_padding_allowed(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """(B, 1, 1, T) allowed mask: every query may attend every real key of its utterance."""
+    return ~make_pad_mask(lengths, max_len)[:, None, None, :]
+
+
+def decoder_self_allowed(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """(B, 1, U, U) allowed mask for decoder self-attention: causal ∧ not padding."""
+    causal = causal_mask(max_len, device=lengths.device)
+    return key_padding_allowed(lengths, max_len) & causal[None, None]

@@ -1,0 +1,67 @@
+"""Conv2d front-end that shortens the frame rate by 4, 6 or 8 and maps features to d_model."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# (kernel, stride) per Conv2d layer, for each subsampling factor (ESPnet's conv2d/conv2d6/conv2d8).
+_LAYOUTS: dict[int, tuple[tuple[int, int], ...]] = {
+    4: ((3, 2), (3, 2)),
+    6: ((3, 2), (5, 3)),
+    8: ((3, 2), (3, 2), (3, 2)),
+}
+
+
+class Conv2dSubsampling(nn.Module):
+    """Stacked unpadded Conv2d + ReLU over (time, freq), then a Linear to ``d_model``.
+
+    ``channels`` is separate from ``d_model``: on CPU the front-end at d_model channels dominates a
+    training step, and 32-64 channels cost little accuracy.
+
+    Padding cannot leak into real frames: the convolutions are unpadded in time, so output frame
+    ``t < out_len`` reads input frames ``[t*s, t*s + k - 1]``, all ``<= in_len - 1``.
+    """
+
+    def __init__(self, feat_dim: int, d_model: int, factor: int = 4, channels: int | None = None):
+        super().__init__()
+        if factor not in _LAYOUTS:
+            raise ValueError(f"subsampling factor must be one of {sorted(_LAYOUTS)}, got {factor}")
+        self.factor = factor
+        self.layout = _LAYOUTS[factor]
+        channels = channels or d_model
+        layers: list[nn.Module] = []
+        in_ch, freq = 1, feat_dim
+        for kernel, stride in self.layout:
+            layers += [nn.Conv2d(in_ch, channels, kernel, stride), nn.ReLU()]
+            in_ch, freq = channels, (freq - kernel) // stride + 1
+        if freq < 1:
+            raise ValueError(f"feat_dim={feat_dim} is too small for subsampling x{factor}")
+        self.conv = nn.Sequential(*layers)
+        self.out = nn.Linear(channels * freq, d_model)
+        self.min_len = self.min_input_length()
+
+    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        """Exact output length for each input length (0 when the input is too short)."""
+        for kernel, stride in self.layout:
+            lengths = torch.div(lengths - kernel, stride, rounding_mode="floor") + 1
+        return lengths.clamp(min=0)
+
+    def min_input_length(self) -> int:
+        """Fewest input frames that give one output frame."""
+        length = 1
+        for kernel, stride in reversed(self.layout):
+            length = (length - 1) * stride + kernel
+        return length
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, feat_dim) → (B, T', d_model) and the output lengths."""
+        if x.shape[1] < self.min_len:
+            raise ValueError(
+                f"input of {x.shape[1]} frames is shorter than the {self.min_len} frames "
+                f"subsampling x{self.factor} needs"
+            )
+        h = self.conv(x.unsqueeze(1))  # (B, C, T', F')
+        b, c, t, f = h.shape
+        h = self.out(h.transpose(1, 2).reshape(b, t, c * f))
+        return h, self.output_lengths(lengths)

@@ -1,0 +1,40 @@
+import pytest
+import torch
+
+from asr.models.subsampling import Conv2dSubsampling
+
+
+@pytest.mark.parametrize(("factor", "min_len"), [(4, 7), (6, 11), (8, 15)])
+def test_output_lengths_match_the_convolutions_for_every_length(factor, min_len):
+    sub = Conv2dSubsampling(feat_dim=min_len, d_model=4, factor=factor, channels=1)
+    assert sub.min_len == min_len
+    lengths = torch.arange(min_len, 2001)
+    predicted = sub.output_lengths(lengths)
+    with torch.no_grad():
+        actual = [sub.conv(torch.zeros(1, 1, t, min_len)).shape[2] for t in lengths.tolist()]
+    assert predicted.tolist() == actual
+    assert predicted.min() == 1
+    # roughly 1/factor of the input, never more
+    assert (predicted * factor <= lengths).all()
+
+
+@pytest.mark.parametrize("factor", [4, 6, 8])
+def test_too_short_input_gives_zero_length_and_a_named_error(factor):
+    sub = Conv2dSubsampling(feat_dim=16, d_model=4, factor=factor, channels=2)
+    short = sub.min_len - 1
+    assert sub.output_lengths(torch.tensor([0, 1, short])).tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match=f"{short} frames.*{sub.min_len}"):
+        sub(torch.zeros(1, short, 16), torch.tensor([short]))
+
+
+def test_channels_are_independent_of_d_model():
+    sub = Conv2dSubsampling(feat_dim=80, d_model=144, factor=4, channels=32)
+    assert sub.conv[0].out_channels == 32
+    out, lens = sub(torch.randn(2, 100, 80), torch.tensor([100, 60]))
+    assert out.shape == (2, 24, 144)
+    assert lens.tolist() == [24, 14]
+
+
+def test_unknown_factor_is_refused():
+    with pytest.raises(ValueError, match="factor"):
+        Conv2dSubsampling(80, 64, factor=5)
