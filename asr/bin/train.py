@@ -1,0 +1,99 @@
+"""``asr-train`` (also ``python -m asr.bin.train``): Hydra config → Lightning training run.
+
+Config objects become Python objects here and only here (``hydra.utils.instantiate``); the
+library below takes plain arguments. See conf/train.yaml for the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import hydra
+import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities import rank_zero_only
+
+from asr.data.cmvn import load_cmvn
+from asr.data.tokenizer import load_tokenizer
+from asr.lightning.average import safe_load
+from asr.lightning.checkpoint_io import AtomicCheckpointIO
+from asr.lightning.datamodule import ASRDataModule
+from asr.lightning.module import ASRLightningModule
+from asr.lightning.run_dir import write_run_dir
+
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+NOT_DATAMODULE_ARGS = ("tokenizer", "cmvn")
+
+log = logging.getLogger(__name__)
+
+
+def vocab_size(tokenizer: str) -> int:
+    """``${vocab_size:PATH}``: the vocabulary size of the saved tokenizer at PATH."""
+    return load_tokenizer(tokenizer).vocab_size
+
+
+OmegaConf.register_new_resolver("vocab_size", vocab_size, replace=True)
+
+
+def find_resume_checkpoint(resume: str | None, exp_dir: Path) -> str | None:
+    """``None`` → fresh run; ``auto`` → the checkpoint with the highest global step in
+    ``exp_dir/checkpoints`` (None when there is none); anything else is a path that must exist."""
+    if resume is None:
+        return None
+    if resume != "auto":
+        if not Path(resume).is_file():
+            raise FileNotFoundError(f"resume={resume}: no such checkpoint")
+        return str(resume)
+    candidates = sorted((exp_dir / "checkpoints").glob("*.ckpt"))
+    if not candidates:
+        log.info("resume=auto: no checkpoint in %s/checkpoints, starting afresh", exp_dir)
+        return None
+    steps = {path: int(safe_load(path)["global_step"]) for path in candidates}
+    newest = max(candidates, key=lambda p: (steps[p], p.stat().st_mtime))
+    log.info("resume=auto: resuming from %s (step %d)", newest, steps[newest])
+    return str(newest)
+
+
+def train(cfg: DictConfig) -> Path:
+    """Build everything from ``cfg``, write the run directory, fit; return the run directory."""
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        cfg.exp_dir = HydraConfig.get().runtime.output_dir  # one run directory per job
+    exp_dir = Path(cfg.exp_dir)
+    resolved = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    ckpt_path = find_resume_checkpoint(cfg.resume, exp_dir)
+    rank_zero_only(write_run_dir)(exp_dir, resolved, cfg.data.tokenizer, cfg.data.cmvn)
+
+    pl.seed_everything(cfg.seed, workers=True)
+    tokenizer = load_tokenizer(cfg.data.tokenizer)
+    cmvn_mean, cmvn_istd = load_cmvn(cfg.data.cmvn)
+    model = instantiate(cfg.model, cmvn_mean=cmvn_mean, cmvn_istd=cmvn_istd)
+    scheduler = instantiate(cfg.optim.scheduler) if cfg.optim.get("scheduler") else None
+    module = ASRLightningModule(model, tokenizer, instantiate(cfg.optim.optimizer), scheduler)
+    data_args = {k: v for k, v in resolved["data"].items() if k not in NOT_DATAMODULE_ARGS}
+    datamodule = ASRDataModule(tokenizer=tokenizer, **data_args)
+    callbacks = [instantiate(c) for c in cfg.callbacks.values() if c is not None]
+    loggers = [instantiate(c) for c in cfg.logger.values() if c is not None]
+    trainer = instantiate(
+        cfg.trainer,
+        callbacks=callbacks,
+        logger=loggers,
+        plugins=[AtomicCheckpointIO()],
+        default_root_dir=exp_dir,
+    )
+    params = sum(p.numel() for p in model.parameters())
+    log.info("model: %.2f M parameters; run directory %s", params / 1e6, exp_dir)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    return exp_dir
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
+def main(cfg: DictConfig) -> None:
+    train(cfg)
+
+
+if __name__ == "__main__":
+    main()

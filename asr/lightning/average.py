@@ -1,0 +1,103 @@
+"""Safe checkpoint loading, checkpoint selection (N best by val loss, or last N) and averaging."""
+
+from __future__ import annotations
+
+import pickle
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+MODEL_PREFIX = "model."
+_VAL_LOSS = re.compile(r"val_loss([-+0-9.eE]+?)\.ckpt$")
+_STEP = re.compile(r"step(\d+)")
+
+
+def safe_load(path: str | Path) -> dict[str, Any]:
+    """``torch.load`` with ``weights_only=True`` on CPU; a file carrying pickled code is refused.
+
+    Raises ``ValueError`` naming the file instead of executing anything it contains.
+    """
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except (pickle.UnpicklingError, RuntimeError) as err:
+        raise ValueError(
+            f"refusing to load {path}: it is not a plain tensor/state-dict checkpoint "
+            f"(weights_only=True rejected it: {str(err).splitlines()[0]})"
+        ) from err
+
+
+def model_state_dict(checkpoint: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The ``ASRModel`` weights inside a Lightning checkpoint or an averaged model file."""
+    state = checkpoint["state_dict"]
+    if any(k.startswith(MODEL_PREFIX) for k in state):
+        return {k[len(MODEL_PREFIX) :]: v for k, v in state.items() if k.startswith(MODEL_PREFIX)}
+    return dict(state)
+
+
+def val_loss_of(path: Path) -> float | None:
+    """The validation loss written in a top-k checkpoint's file name, or None."""
+    match = _VAL_LOSS.search(path.name)
+    return float(match.group(1)) if match else None
+
+
+def step_of(path: Path) -> int:
+    """The global step written in a checkpoint's file name (-1 when absent)."""
+    match = _STEP.search(path.name)
+    return int(match.group(1)) if match else -1
+
+
+def select_checkpoints(ckpt_dir: str | Path, num: int, mode: str = "best") -> list[Path]:
+    """Pick ``num`` checkpoints: ``best`` = lowest val loss, ``last`` = highest global step.
+
+    Only epoch-end checkpoints (those with a val loss in their name) take part, so a step-interval
+    checkpoint is never averaged with the epoch checkpoint of the same step.
+    """
+    if mode not in ("best", "last"):
+        raise ValueError(f"mode must be 'best' or 'last', got {mode!r}")
+    candidates = [p for p in Path(ckpt_dir).glob("*.ckpt") if val_loss_of(p) is not None]
+    if len(candidates) < num:
+        raise ValueError(
+            f"asked for {num} checkpoints but {ckpt_dir} holds {len(candidates)} epoch "
+            "checkpoints (raise callbacks.checkpoint.save_top_k or lower --num)"
+        )
+    if mode == "best":
+        candidates.sort(key=lambda p: (val_loss_of(p), -step_of(p)))
+    else:
+        candidates.sort(key=step_of, reverse=True)
+    return candidates[:num]
+
+
+def average_state_dicts(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Element-wise mean of floating tensors (accumulated in float64); others from the first."""
+    if not states:
+        raise ValueError("nothing to average")
+    keys = states[0].keys()
+    for i, state in enumerate(states[1:], start=1):
+        if state.keys() != keys:
+            raise ValueError(f"state dict {i} has different keys from state dict 0")
+    averaged = {}
+    for key in keys:
+        first = states[0][key]
+        if first.is_floating_point():
+            total = sum(s[key].to(torch.float64) for s in states)
+            averaged[key] = (total / len(states)).to(first.dtype)
+        else:
+            averaged[key] = first.clone()
+    return averaged
+
+
+def average_checkpoints(paths: Sequence[str | Path], out: str | Path) -> Path:
+    """Average the model weights of ``paths`` into ``out`` (a plain, weights-only model file)."""
+    states = [model_state_dict(safe_load(p)) for p in paths]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    torch.save(
+        {"state_dict": average_state_dicts(states), "averaged_from": [Path(p).name for p in paths]},
+        tmp,
+    )
+    tmp.replace(out)
+    return out

@@ -1,0 +1,37 @@
+"""The datamodule's resume position: a restored epoch continues after its trained batches."""
+
+from __future__ import annotations
+
+from asr.data.tokenizer import load_tokenizer
+from asr.lightning.datamodule import ASRDataModule
+
+
+def datamodule(corpus) -> ASRDataModule:
+    return ASRDataModule(
+        str(corpus["train"]),
+        str(corpus["dev"]),
+        load_tokenizer(corpus["tokenizer"]),
+        max_duration=3,
+        num_buckets=2,
+        num_workers=0,
+        seed=3,
+        buffer_size=100,
+    )
+
+
+def epoch_ids(loader, epoch: int | None = None) -> list[list[str]]:
+    if epoch is not None:
+        loader.sampler.set_epoch(epoch)
+    return [batch.ids for batch in loader]
+
+
+def test_restored_state_skips_the_trained_batches_of_its_epoch_only(tiny_corpus):
+    reference = datamodule(tiny_corpus).train_dataloader()
+    full = {epoch: epoch_ids(reference, epoch) for epoch in (1, 2)}
+    assert full[1] != full[2]  # a new shuffle every epoch
+
+    resumed = datamodule(tiny_corpus)
+    resumed.load_state_dict({"epoch": 1, "batches_done": 3})
+    loader = resumed.train_dataloader()  # Lightning draws before it calls set_epoch on resume
+    assert epoch_ids(loader) == full[1][3:]
+    assert epoch_ids(loader, 2) == full[2]  # the next epoch is whole

@@ -1,0 +1,116 @@
+"""End-to-end CPU runs through ``asr.bin.train.train``: run directory, checkpoints, logs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from asr.bin.average import main as average_main
+from asr.bin.train import CONF_DIR, train
+from asr.data.prepare import load_cuts
+from asr.lightning.average import safe_load
+from asr.lightning.run_dir import load_run
+from asr.lightning.schedulers import noam_factor
+from asr.models import SpecAugment
+from tests.lightning.helpers import train_overrides
+from tests.lightning.record import read_records
+
+
+def run(corpus: dict[str, Path], exp_dir: Path, *extra: str) -> Path:
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=train_overrides(corpus, exp_dir, *extra))
+    return train(cfg)
+
+
+def read_metrics(exp_dir: Path) -> list[dict[str, str]]:
+    with open(exp_dir / "csv" / "version_0" / "metrics.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_one_epoch_writes_a_self_contained_run_dir(tiny_corpus, tmp_path):
+    exp = run(tiny_corpus, tmp_path / "exp", "trainer.max_epochs=2")
+    for name in ("config.yaml", "meta.json", "cmvn.json", "tokenizer.json", "curves.png"):
+        assert (exp / name).is_file(), name
+    meta = json.loads((exp / "meta.json").read_text())
+    assert meta["packages"]["torch"] and meta["packages"]["pytorch-lightning"]
+    assert "git_revision" in meta
+    ckpts = sorted(p.name for p in (exp / "checkpoints").glob("*.ckpt"))
+    assert "last.ckpt" in ckpts
+    assert sum("val_loss" in n for n in ckpts) == 2, ckpts
+    rows = read_metrics(exp)
+    assert any(r.get("val/wer") for r in rows) and any(r.get("val/cer") for r in rows)
+    assert any(r.get("train/lr") for r in rows) and any(r.get("train/loss_ctc") for r in rows)
+
+    model, tokenizer, cfg = load_run(exp)
+    best = min(
+        (p for p in (exp / "checkpoints").glob("*val_loss*.ckpt")),
+        key=lambda p: float(p.name.split("val_loss")[1][:-5]),
+    )
+    expected = safe_load(best)["state_dict"]
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, expected[f"model.{key}"]), key
+    assert model.vocab_size == tokenizer.vocab_size == cfg["model"]["vocab_size"]
+    assert isinstance(model.specaug, SpecAugment)  # nested _target_ built too
+    assert not model.training
+
+
+def train_losses(exp_dir: Path) -> list[float]:
+    return [float(r["train/loss_step"]) for r in read_metrics(exp_dir) if r.get("train/loss_step")]
+
+
+def test_same_seed_same_losses_and_lr_follows_noam(tiny_corpus, tmp_path):
+    ten_steps = ("trainer.max_epochs=-1", "trainer.max_steps=10")
+    a = train_losses(run(tiny_corpus, tmp_path / "a", *ten_steps))
+    b = train_losses(run(tiny_corpus, tmp_path / "b", *ten_steps))
+    c = train_losses(run(tiny_corpus, tmp_path / "c", *ten_steps, "seed=7"))
+    assert len(a) == 10 and a == b
+    assert a != c
+    lrs = sorted({float(r["train/lr"]) for r in read_metrics(tmp_path / "a") if r.get("train/lr")})
+    expected = sorted(1e-3 * noam_factor(step, 5) for step in range(1, 11))
+    assert lrs == pytest.approx(sorted(set(expected)))
+
+
+def test_fast_dev_run(tiny_corpus, tmp_path):
+    exp = run(tiny_corpus, tmp_path / "exp", "trainer.fast_dev_run=true")
+    assert (exp / "config.yaml").is_file()
+
+
+def test_attention_maps_reach_tensorboard_and_average_is_decoded_by_default(tiny_corpus, tmp_path):
+    exp = run(tiny_corpus, tmp_path / "exp", "trainer.max_epochs=2")
+    events = EventAccumulator(str(exp / "tensorboard"), size_guidance={"images": 0})
+    events.Reload()
+    assert "val/attention" in events.Tags()["images"]
+    assert len(events.Images("val/attention")) == 2  # one per validation (sanity check excluded)
+
+    average_main([str(exp), "--num", "2", "--mode", "last"])
+    model, _, _ = load_run(exp)
+    states = [safe_load(p)["state_dict"] for p in (exp / "checkpoints").glob("*val_loss*.ckpt")]
+    key = "decoder.embed.weight"
+    mean = (states[0][f"model.{key}"] + states[1][f"model.{key}"]) / 2
+    torch.testing.assert_close(model.state_dict()[key], mean)
+
+
+def test_resume_from_an_epoch_end_checkpoint_trains_the_next_epoch_whole(tiny_corpus, tmp_path):
+    exp, record = tmp_path / "exp", tmp_path / "ids"
+    recorder = ("+callbacks.record._target_=tests.lightning.record.RecordBatchIds",)
+    run(tiny_corpus, exp, *recorder, f"+callbacks.record.path={record}-0")
+    first = read_records(f"{record}-0.rank0")
+    run(
+        tiny_corpus,
+        exp,
+        *recorder,
+        f"+callbacks.record.path={record}-1",
+        "resume=auto",
+        "trainer.max_epochs=2",
+    )
+    second = read_records(f"{record}-1.rank0")
+    assert second[0][0] == len(first)  # global step continues
+    all_ids = sorted(c.id for c in load_cuts(tiny_corpus["train"]))
+    assert sorted(i for _, ids in second for i in ids) == all_ids
+    assert [ids for _, ids in second] != [ids for _, ids in first]  # epoch 1's own shuffle
