@@ -14,6 +14,9 @@ ranks remain). ``sampler.state_dict()`` / ``load_state_dict()`` resume mid-epoch
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import islice
+
 import torch
 from lhotse import CutSet
 from lhotse.dataset import DynamicBucketingSampler
@@ -21,12 +24,23 @@ from lhotse.dataset import DynamicBucketingSampler
 from asr.data.dataset import AsrDataset
 
 
+@dataclass(frozen=True)
+class _DurationWithin:
+    """A picklable duration predicate (a lambda would not survive DataLoader workers)."""
+
+    low: float
+    high: float
+
+    def __call__(self, cut) -> bool:
+        return self.low <= cut.duration <= self.high
+
+
 def filter_by_duration(
     cuts: CutSet, min_duration: float = 0.0, max_duration: float | None = None
 ) -> CutSet:
     """Keep cuts with ``min_duration <= duration <= max_duration`` (lazily for lazy cuts)."""
     upper = float("inf") if max_duration is None else max_duration
-    return cuts.filter(lambda c: min_duration <= c.duration <= upper)
+    return cuts.filter(_DurationWithin(min_duration, upper))
 
 
 def make_sampler(
@@ -45,8 +59,10 @@ def make_sampler(
 
     ``quadratic_duration`` (seconds) makes long cuts cost more, as attention does: a cut of
     duration d counts as ``d + d**2 / quadratic_duration``. ``world_size``/``rank`` default to
-    torch.distributed's when it is initialised, else 1/0.
+    torch.distributed's when it is initialised, else 1/0. A set with fewer cuts than
+    ``num_buckets`` (a tiny dev set) gets one bucket per cut.
     """
+    num_buckets = max(1, min(num_buckets, sum(1 for _ in islice(cuts, num_buckets))))
     return DynamicBucketingSampler(
         cuts,
         max_duration=max_duration,

@@ -20,8 +20,12 @@
 # markers of all later stages: what was made from its old output is made again.
 
 overrides=()
-# The project's virtual environment, if there is one, provides python and the asr-* CLIs.
+# Set up the project (Debian packages, .venv, package install; idempotent and quick when done)
+# and put the venv's python and asr-* CLIs first on PATH. ASR_SKIP_SETUP=1 skips the check.
 _recipe_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [ "${ASR_SKIP_SETUP:-0}" != 1 ]; then
+  bash "$_recipe_root/tools/setup.sh" || exit $?
+fi
 if [ -x "$_recipe_root/.venv/bin/python" ]; then
   export PATH="$_recipe_root/.venv/bin:$PATH"
 fi

@@ -104,3 +104,18 @@ def test_filter_by_duration():
     kept = filter_by_duration(cuts, 0.1, 35.0)
     assert [c.duration for c in kept] == [1.0, 10.0]
     assert len(filter_by_duration(cuts, 0.1)) == 3
+
+
+def test_sampler_with_fewer_cuts_than_buckets_uses_every_cut_once():
+    cuts = duration_cuts([1.0, 2.0, 3.0])
+    sampler = make_sampler(cuts, max_duration=100.0, num_buckets=30, shuffle=False)
+    seen = [c.id for batch in sampler for c in batch]
+    assert sorted(seen) == sorted(c.id for c in cuts)
+
+
+def test_filter_by_duration_survives_pickling():
+    import pickle
+
+    cuts = duration_cuts([0.5, 2.0, 40.0])
+    kept = pickle.loads(pickle.dumps(filter_by_duration(cuts, 1.0, 30.0)))
+    assert [c.duration for c in kept] == [2.0]
