@@ -1,0 +1,91 @@
+"""``asr-decode`` (or ``python -m asr.bin.decode``): decode and score the test sets of a run.
+
+See conf/decode.yaml for the options. Each test set is a cuts manifest or a Kaldi data dir.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import hydra
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from asr.data.prepare import load_cuts, prepare_kaldi_dir
+from asr.decode.api import METHODS
+from asr.decode.runner import decode_set
+from asr.lightning.run_dir import load_run
+from asr.scoring import make_normalizer
+
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+
+log = logging.getLogger(__name__)
+
+
+def load_test_set(path: str | Path):
+    """A cuts manifest, or a Kaldi data dir validated into cuts (dropped entries are logged)."""
+    path = Path(path)
+    if path.is_dir():
+        cuts, _ = prepare_kaldi_dir(path)
+        return cuts
+    return load_cuts(path)
+
+
+def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
+    """Decode every set in ``cfg.test_sets``; returns ``{set: summary}``."""
+    if cfg.method not in METHODS:
+        raise ValueError(f"method={cfg.method!r}: choose one of {', '.join(METHODS)}")
+    if cfg.metric not in ("wer", "cer"):
+        raise ValueError(f"metric={cfg.metric!r}: choose wer or cer")
+    if not cfg.test_sets:
+        raise ValueError("no test sets: pass 'test_sets={name: path/to/cuts.jsonl.gz}'")
+    if cfg.threads:
+        torch.set_num_threads(int(cfg.threads))
+    device = cfg.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    model, tokenizer, _ = load_run(cfg.exp_dir, cfg.checkpoint)
+    options = dict(
+        method=cfg.method,
+        beam=int(cfg.beam),
+        ctc_weight=float(cfg.ctc_weight),
+        length_penalty=float(cfg.length_penalty),
+        length_norm=bool(cfg.length_norm),
+        pre_beam=cfg.pre_beam,
+        max_len_ratio=float(cfg.max_len_ratio),
+    )
+    normalize = make_normalizer(**OmegaConf.to_container(cfg.normalize))
+    summaries = {}
+    for name, path in cfg.test_sets.items():
+        out_dir = Path(cfg.out_dir) / f"{name}_{cfg.method}"
+        summary = decode_set(
+            model,
+            tokenizer,
+            load_test_set(path),
+            out_dir,
+            options,
+            cer=cfg.metric == "cer",
+            normalize=normalize,
+            max_duration=float(cfg.max_duration),
+            num_workers=int(cfg.num_workers),
+            device=device,
+            title=f"{name} ({cfg.method}, beam {cfg.beam})",
+            progress=bool(cfg.progress),
+        )
+        log.info(
+            "%s: %%%s %s, RTF %s -> %s", name, cfg.metric.upper(), summary["wer"],
+            summary["rtf"], out_dir,
+        )  # fmt: skip
+        summaries[name] = summary
+    return summaries
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="decode")
+def main(cfg: DictConfig) -> None:
+    run(cfg)
+
+
+if __name__ == "__main__":
+    main()

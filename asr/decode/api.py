@@ -1,0 +1,112 @@
+"""``decode``: the one entry to every decoding method, from padded features to n-best lists.
+
+Scores by method (all log-probabilities, summed over the sequence):
+
+- ``ctc_greedy``: the best CTC path; ``ctc_prefix_beam``: log P_ctc(y) over all alignments;
+- ``attention_greedy`` / ``attention_beam``: log P_att(y, <eos>) (+ length terms for beam);
+- ``joint_ctc_attention``: λ·log P_ctc(y) + (1 − λ)·log P_att(y, <eos>) (+ length terms);
+- ``attention_rescoring``: the same mixture over the CTC prefix-beam n-best.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+
+from asr.decode.beam import beam_search
+from asr.decode.ctc import ctc_greedy, ctc_prefix_beam
+from asr.decode.greedy import attention_greedy
+from asr.decode.hypothesis import Hypothesis
+from asr.decode.rescoring import attention_rescoring
+
+METHODS = (
+    "ctc_greedy",
+    "attention_greedy",
+    "attention_beam",
+    "ctc_prefix_beam",
+    "attention_rescoring",
+    "joint_ctc_attention",
+)
+
+
+def decode(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    x_lens: torch.Tensor,
+    method: str = "joint_ctc_attention",
+    beam: int = 10,
+    ctc_weight: float = 0.3,
+    length_penalty: float = 0.0,
+    length_norm: bool = False,
+    pre_beam: int | None = None,
+    max_len_ratio: float = 1.0,
+) -> list[list[Hypothesis]]:
+    """Decode a padded batch of fbank features (B, T, d) with lengths (B,); n-best, best first.
+
+    Runs in inference mode with the model in eval mode (its mode is restored afterwards).
+    ``length_penalty``/``length_norm``/``pre_beam`` apply to the label-synchronous beam searches
+    (``attention_beam``, ``joint_ctc_attention``); greedy methods return one hypothesis.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown decoding method {method!r}; choose one of {', '.join(METHODS)}")
+    with torch.inference_mode(), _eval_mode(model):
+        memory, memory_lens = model.encode(x, x_lens)
+        return decode_encoded(
+            model,
+            memory,
+            memory_lens,
+            method,
+            beam,
+            ctc_weight,
+            length_penalty,
+            length_norm,
+            pre_beam,
+            max_len_ratio,
+        )
+
+
+def decode_encoded(
+    model: torch.nn.Module,
+    memory: torch.Tensor,
+    memory_lens: torch.Tensor,
+    method: str,
+    beam: int = 10,
+    ctc_weight: float = 0.3,
+    length_penalty: float = 0.0,
+    length_norm: bool = False,
+    pre_beam: int | None = None,
+    max_len_ratio: float = 1.0,
+) -> list[list[Hypothesis]]:
+    """``decode`` from encoder output (B, T', d) and its lengths, e.g. to try several methods."""
+    if method not in ("ctc_greedy", "ctc_prefix_beam") and model.decoder is None:
+        raise ValueError(f"method {method!r} needs an attention decoder; this model has none")
+    if method == "attention_greedy":
+        return attention_greedy(model, memory, memory_lens, max_len_ratio)
+    if method in ("attention_beam", "joint_ctc_attention"):
+        lam = ctc_weight if method == "joint_ctc_attention" else 0.0
+        return beam_search(
+            model, memory, memory_lens, beam,
+            ctc_log_probs=model.ctc_log_probs(memory) if lam > 0 else None,
+            ctc_weight=lam, length_penalty=length_penalty, length_norm=length_norm,
+            pre_beam=pre_beam, max_len_ratio=max_len_ratio,
+        )  # fmt: skip
+    log_probs = model.ctc_log_probs(memory)
+    if method == "ctc_greedy":
+        return ctc_greedy(log_probs, memory_lens, model.blank_id)
+    if method == "ctc_prefix_beam":
+        return ctc_prefix_beam(log_probs, memory_lens, beam, model.blank_id)
+    if method == "attention_rescoring":
+        return attention_rescoring(model, memory, memory_lens, log_probs, beam, ctc_weight)
+    raise ValueError(f"unknown decoding method {method!r}; choose one of {', '.join(METHODS)}")
+
+
+@contextlib.contextmanager
+def _eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)

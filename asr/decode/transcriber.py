@@ -1,0 +1,114 @@
+"""Python transcription API: load a run directory once, transcribe files, wav.scp entries or arrays.
+
+t = Transcriber.from_run_dir("exp/tiny", method="joint_ctc_attention", beam=10)
+texts = t.transcribe(["a.wav", samples_16k])
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile
+import torch
+import torchaudio.functional as AF
+
+from asr.data.dataset import collate
+from asr.data.features import fbank
+from asr.decode.api import decode
+from asr.decode.hypothesis import Hypothesis
+from asr.lightning.run_dir import load_run
+
+Audio = str | Path | np.ndarray | torch.Tensor
+
+
+def read_audio(entry: str | Path) -> tuple[np.ndarray, int]:
+    """Mono float32 samples and the sample rate of a file, or of a Kaldi ``wav.scp`` command
+    (``"sox in.flac -t wav - |"``). Several channels are averaged. Errors name the entry."""
+    entry = str(entry)
+    try:
+        if entry.rstrip().endswith("|"):
+            wav = subprocess.run(
+                entry.rstrip()[:-1], shell=True, check=True, capture_output=True, timeout=600
+            ).stdout
+            samples, rate = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
+        else:
+            samples, rate = soundfile.read(entry, dtype="float32", always_2d=True)
+    except (OSError, RuntimeError, subprocess.SubprocessError, soundfile.LibsndfileError) as e:
+        raise ValueError(f"{entry}: cannot read audio: {e}") from e
+    return samples.mean(axis=1), rate
+
+
+class Transcriber:
+    """A model, its tokenizer and fixed decoding options; batches inputs by length."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        tokenizer: Any,
+        method: str = "joint_ctc_attention",
+        beam: int = 10,
+        sample_rate: int = 16000,
+        batch_size: int = 8,
+        device: str | torch.device = "cpu",
+        **decode_options: Any,
+    ):
+        self.model = model.to(device).eval()
+        self.tokenizer = tokenizer
+        self.device = torch.device(device)
+        self.sample_rate = sample_rate
+        self.batch_size = batch_size
+        self.num_mel_bins = int(model.cmvn_mean.numel())
+        self.options = dict(method=method, beam=beam, **decode_options)
+
+    @classmethod
+    def from_run_dir(
+        cls, exp_dir: str | Path, checkpoint: str | Path | None = None, **kwargs: Any
+    ) -> Transcriber:
+        """Load ``exp_dir``'s model (``average.pt`` or the best checkpoint by default) once."""
+        model, tokenizer, _ = load_run(exp_dir, checkpoint)
+        return cls(model, tokenizer, **kwargs)
+
+    def features(self, audio: Audio, sample_rate: int | None = None) -> torch.Tensor:
+        """Fbank (T, d) of a path / wav.scp entry, or of samples at ``sample_rate`` (default: the
+        model's)."""
+        if isinstance(audio, (str, Path)):
+            samples, rate = read_audio(audio)
+            name = str(audio)
+        else:
+            samples, rate = audio, sample_rate or self.sample_rate
+            name = "array input"
+        wave = torch.as_tensor(np.asarray(samples), dtype=torch.float32)
+        if wave.dim() != 1:
+            raise ValueError(f"{name}: expected mono samples (N,), got shape {tuple(wave.shape)}")
+        if rate != self.sample_rate:
+            wave = AF.resample(wave, rate, self.sample_rate)
+        feats = fbank(wave, self.sample_rate, num_mel_bins=self.num_mel_bins)
+        if feats.shape[0] < getattr(self.model, "min_input_frames", 1):
+            raise ValueError(f"{name}: audio too short to decode ({wave.numel()} samples)")
+        return feats
+
+    def transcribe(self, inputs: Sequence[Audio], sample_rate: int | None = None) -> list[str]:
+        """Best-hypothesis text of each input (path, wav.scp entry or samples), in input order."""
+        return self.texts(self.decode_features([self.features(a, sample_rate) for a in inputs]))
+
+    def texts(self, nbest: Sequence[Sequence[Hypothesis]]) -> list[str]:
+        """The text of each n-best list's best hypothesis (empty when the list is)."""
+        return [self.tokenizer.decode(n[0].tokens) if n else "" for n in nbest]
+
+    def decode_features(self, feats: Sequence[torch.Tensor]) -> list[list[Hypothesis]]:
+        """N-best lists of fbank matrices (T, d), decoded in batches of similar length, in order."""
+        order = sorted(range(len(feats)), key=lambda i: feats[i].shape[0])
+        out: list[list[Hypothesis]] = [[] for _ in feats]
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch = collate([feats[i] for i in idx], [[] for _ in idx], [str(i) for i in idx])
+            batch = batch.to(self.device)
+            nbest = decode(self.model, batch.x, batch.x_lens, **self.options)
+            for i, hyps in zip(idx, nbest, strict=True):
+                out[i] = hyps
+        return out
