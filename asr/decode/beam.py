@@ -118,7 +118,7 @@ def beam_search(
             tokens = prefix.clone()
             tokens[:, :, i] = tok.view(B, K)
         last = tok
-        dec_state = dec_state.select(row)
+        dec_state = dec_state.select(row, same_memory=True)  # rows stay in their utterance
 
         # An utterance is done when no live hypothesis can enter its n-best any more.
         best_live = ((1 - lam) * att + lam * ctc).max(dim=1).values

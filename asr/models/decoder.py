@@ -30,10 +30,20 @@ class DecoderState:
     memory_allowed: torch.Tensor
     length: int
 
-    def select(self, index: torch.Tensor) -> DecoderState:
-        """Reorder / repeat hypotheses: row i of the result is row ``index[i]`` of this state."""
+    def select(self, index: torch.Tensor, same_memory: bool = False) -> DecoderState:
+        """Reorder / repeat hypotheses: row i of the result is row ``index[i]`` of this state.
+
+        ``same_memory=True`` promises that row ``index[i]`` attends to the same encoder memory as
+        row i (a beam search reordering hypotheses within each utterance), so the cross-attention
+        keys/values are kept as they are instead of being copied at every step.
+        """
+        self_kv = [(k.index_select(0, index), v.index_select(0, index)) for k, v in self.self_kv]
+        if same_memory:
+            if index.numel() != self.memory_allowed.shape[0]:
+                raise ValueError("same_memory=True needs as many rows as the state has")
+            return DecoderState(self_kv, self.cross_kv, self.memory_allowed, self.length)
         return DecoderState(
-            [(k.index_select(0, index), v.index_select(0, index)) for k, v in self.self_kv],
+            self_kv,
             [(k.index_select(0, index), v.index_select(0, index)) for k, v in self.cross_kv],
             self.memory_allowed.index_select(0, index),
             self.length,

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # tests.data.fixtures and tests.lightning.helpers
-
-from tests.lightning.helpers import make_corpus  # noqa: E402
+from tests.lightning.helpers import make_corpus
 
 
 @pytest.fixture(scope="session")

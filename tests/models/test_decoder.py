@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from asr.models.mask import make_pad_mask
@@ -56,3 +57,21 @@ def test_select_reorders_and_repeats_hypotheses(build_model, make_batch):
         expected, _ = model.decoder.step(ys_in[index, 1], direct)
     torch.testing.assert_close(logp, expected)
     torch.testing.assert_close(logp[1], logp[2])
+
+
+def test_select_with_same_memory_equals_a_full_select(build_model, make_batch):
+    """Hypotheses reordered within one utterance's memory: keeping cross K/V changes nothing."""
+    model = build_model()
+    memory, memory_lens, ys_in, _ = encoded(model, make_batch)
+    with torch.no_grad():
+        rows = torch.tensor([0, 0, 0])  # three hypotheses of utterance 0
+        state = model.decoder.init_state(memory, memory_lens).select(rows)
+        tokens = torch.tensor([3, 4, 5])
+        _, state = model.decoder.step(tokens, state)
+        index = torch.tensor([2, 2, 1])
+        kept, _ = model.decoder.step(tokens[index], state.select(index, same_memory=True))
+        full, _ = model.decoder.step(tokens[index], state.select(index))
+    torch.testing.assert_close(kept, full)
+    assert kept[0].ne(kept[2]).any()  # rows of different histories differ, so the check has teeth
+    with pytest.raises(ValueError, match="as many rows"):
+        state.select(torch.tensor([0]), same_memory=True)
