@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from conftest import REPO, local_module, read_table, run_script
 
 from asr.recipes import synth
+from tests.recipes.conftest import REPO, local_module, read_table, run_script
 
 SCRIPT = REPO / "egs" / "synth_en" / "asr1" / "local" / "synthesize.py"
 SIZES = ("--train-utts", "24", "--dev-utts", "6", "--test-utts", "10")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from conftest import REPO, local_module, read_table, run_script
+
+from tests.recipes.conftest import REPO, local_module, read_table, run_script
 
 pytest.importorskip("pypinyin")
 SCRIPT = REPO / "egs" / "synth_zh" / "asr1" / "local" / "synthesize.py"
