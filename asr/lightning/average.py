@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
 import re
 from collections.abc import Sequence
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+log = logging.getLogger(__name__)
 
 MODEL_PREFIX = "model."
 _VAL_LOSS = re.compile(r"val_loss([-+0-9.eE]+?)\.ckpt$")
@@ -50,7 +53,7 @@ def step_of(path: Path) -> int:
 
 
 def select_checkpoints(ckpt_dir: str | Path, num: int, mode: str = "best") -> list[Path]:
-    """Pick ``num`` checkpoints: ``best`` = lowest val loss, ``last`` = highest global step.
+    """Pick up to ``num`` checkpoints: ``best`` = lowest val loss, ``last`` = highest global step.
 
     Only epoch-end checkpoints (those with a val loss in their name) take part, so a step-interval
     checkpoint is never averaged with the epoch checkpoint of the same step.
@@ -58,11 +61,14 @@ def select_checkpoints(ckpt_dir: str | Path, num: int, mode: str = "best") -> li
     if mode not in ("best", "last"):
         raise ValueError(f"mode must be 'best' or 'last', got {mode!r}")
     candidates = [p for p in Path(ckpt_dir).glob("*.ckpt") if val_loss_of(p) is not None]
+    if not candidates:
+        raise ValueError(f"{ckpt_dir} holds no epoch checkpoints (name with a val loss) to average")
     if len(candidates) < num:
-        raise ValueError(
-            f"asked for {num} checkpoints but {ckpt_dir} holds {len(candidates)} epoch "
-            "checkpoints (raise callbacks.checkpoint.save_top_k or lower --num)"
-        )
+        # A run stopped by time (trainer.max_time) may finish fewer epochs than asked for.
+        log.warning(
+            "asked for %d checkpoints but %s holds %d epoch checkpoints: averaging those",
+            num, ckpt_dir, len(candidates),
+        )  # fmt: skip
     if mode == "best":
         candidates.sort(key=lambda p: (val_loss_of(p), -step_of(p)))
     else:

@@ -1,0 +1,158 @@
+"""Training-step speed of each model preset, measured against the machine's own matmul limit.
+
+For each preset: forward + backward + clip + Adam on a fixed, realistic padded batch. Prints
+seconds per step, audio seconds trained per wall second, FLOPs per step (torch's FlopCounterMode:
+matmuls, convolutions, attention, forward and backward), the achieved FLOP/s as a fraction of a
+plain square matmul's FLOP/s (timed in alternation with the steps, same threads and dtype, so
+both see the same machine load), and the peak memory a step adds.
+
+    .venv/bin/python bench/train_step.py                       # CPU, all presets, fp32
+    .venv/bin/python bench/train_step.py --presets tiny --profile
+    .venv/bin/python bench/train_step.py --device cuda --precision bf16 --batch 64
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from common import (
+    PRESETS,
+    FakeBatch,
+    build_ours,
+    count_flops,
+    interleaved_times,
+    machine_line,
+    make_batch,
+    make_train_step,
+    matmul_reference,
+    num_params,
+    our_loss,
+    peak_memory,
+)
+
+# Default batch per preset on 2 CPU cores: the tiny preset gets the realistic 16 × 10 s batch;
+# the 30 M-parameter presets a smaller one so that the whole run takes minutes. Vocabularies are
+# those of the recipes: characters for the offline recipe, 5000 BPE units for LibriSpeech-100.
+DEFAULT_BATCH = {
+    "tiny": dict(batch=16, seconds=10.0, tokens=50, vocab=64),
+    "transformer": dict(batch=4, seconds=10.0, tokens=50, vocab=5000),
+    "conformer": dict(batch=4, seconds=10.0, tokens=50, vocab=5000),
+}
+GPU_BATCH = dict(batch=64, seconds=15.0, tokens=75)
+
+
+@dataclass
+class StepResult:
+    preset: str
+    params: int
+    batch: str
+    seconds_per_step: float
+    audio_per_second: float
+    flops: int
+    matmul_flops_per_s: float
+    flop_ratio: float
+    peak_mib: float
+    profile: str | None
+
+
+def bench_preset(
+    preset: str,
+    batch: FakeBatch,
+    vocab: int,
+    device: str,
+    precision: str,
+    repeats: int,
+    profile: bool,
+) -> StepResult:
+    torch.manual_seed(0)
+    model = build_ours(preset, vocab).to(device)
+    step = make_train_step(model, our_loss, batch, precision)
+    step()  # warm-up: allocations, Adam state
+    with peak_memory(device) as mem:
+        step()
+    flops = count_flops(step)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    matmul, matmul_flops = matmul_reference(device, dtype, 8192 if device == "cuda" else 1024)
+    times = interleaved_times({"step": step, "matmul": matmul}, repeats, warmup=0, device=device)
+    seconds = min(times["step"])  # the least-disturbed repeat, as timeit reports
+    reference = matmul_flops / min(times["matmul"])
+    b, t = batch.x.shape[:2]
+    return StepResult(
+        preset=preset,
+        params=num_params(model),
+        batch=f"{b}×{t / 100:g}s/{batch.ys.shape[1]}tok",
+        seconds_per_step=seconds,
+        audio_per_second=batch.audio_seconds / seconds,
+        flops=flops,
+        matmul_flops_per_s=reference,
+        flop_ratio=flops / seconds / reference,
+        peak_mib=mem["peak_mib"],
+        profile=top_ops(step, device) if profile else None,
+    )
+
+
+def top_ops(step: Callable[[], object], device: str, top: int = 12) -> str:
+    """The ops that dominate one step (self time), to say where a missed goal goes."""
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as prof:
+        step()
+    key = "self_device_time_total" if device == "cuda" else "self_cpu_time_total"
+    return prof.key_averages().table(sort_by=key, row_limit=top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=PRESETS)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+    parser.add_argument("--batch", type=int, help="utterances per batch (default: per preset)")
+    parser.add_argument("--seconds", type=float, help="longest utterance in seconds")
+    parser.add_argument("--tokens", type=int, help="longest transcript in tokens")
+    parser.add_argument("--repeats", type=int, default=5, help="timed steps per preset")
+    parser.add_argument("--profile", action="store_true", help="print the top ops of one step")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device is visible")
+
+    print(f"# {machine_line(args.device)}; {args.precision}")
+    print()
+    print(
+        "| preset | params | batch | best s/step | audio s / wall s | GFLOP/step "
+        "| matmul GFLOP/s | FLOP ratio | peak MiB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    profiles = []
+    for preset in args.presets:
+        defaults = dict(DEFAULT_BATCH[preset])
+        if args.device == "cuda":
+            defaults.update(GPU_BATCH)
+        b = args.batch or defaults["batch"]
+        seconds = args.seconds or defaults["seconds"]
+        tokens = args.tokens or defaults["tokens"]
+        vocab = defaults["vocab"]
+        batch = make_batch(b, round(seconds * 100), tokens, vocab).to(args.device)
+        r = bench_preset(
+            preset, batch, vocab, args.device, args.precision, args.repeats, args.profile
+        )
+        print(
+            f"| {r.preset} | {r.params / 1e6:.1f} M | {r.batch} | {r.seconds_per_step:.2f} "
+            f"| {r.audio_per_second:.1f} | {r.flops / 1e9:.0f} | {r.matmul_flops_per_s / 1e9:.0f} "
+            f"| {r.flop_ratio:.2f} "
+            f"| {r.peak_mib:.0f} |",
+            flush=True,
+        )
+        if r.profile:
+            profiles.append(f"\nTop ops of one {preset} step:\n{r.profile}")
+    print("\n".join(profiles))
+
+
+if __name__ == "__main__":
+    main()
