@@ -1,0 +1,71 @@
+"""egs/synth_en/asr1/run.sh through every stage on a tiny corpus: a broken stage fails CI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.recipes.conftest import REPO, read_table
+
+TINY = [
+    "--size", "24", "--dev-size", "6", "--test-size", "6", "--nj", "1", "--seed", "5",
+    "--token-type", "char", "--beam", "2", "--average-num", "2",
+    # Hydra overrides for asr-train: a very small model, a few steps, no workers.
+    "model.d_model=32", "model.heads=2", "model.encoder_layers=1", "model.decoder_layers=1",
+    "model.encoder_ffn_dim=64", "model.decoder_ffn_dim=64", "model.subsampling_channels=8",
+    "data.max_duration=20", "data.num_workers=0", "trainer.max_epochs=2",
+    "+trainer.limit_train_batches=3", "callbacks.step_checkpoint.every_n_train_steps=2",
+]  # fmt: skip
+METHODS = ("ctc_greedy", "attention_beam", "attention_rescoring", "joint_ctc_attention")
+
+
+def _run(recipe: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ASR_SKIP_SETUP": "1"}  # this venv is set up; the copy has no tools/
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    proc = subprocess.run(
+        ["bash", str(recipe / "run.sh"), *args], cwd=recipe, capture_output=True, text=True,
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.mark.slow
+def test_every_stage_runs_and_a_second_run_is_a_no_op(tmp_path: Path):
+    recipe = tmp_path / "egs" / "synth_en" / "asr1"
+    shutil.copytree(
+        REPO / "egs" / "synth_en" / "asr1", recipe, ignore=shutil.ignore_patterns("data", "exp")
+    )
+    (tmp_path / "egs" / "tools").symlink_to(REPO / "egs" / "tools")
+
+    first = _run(recipe, *TINY)
+    for n in range(7):
+        assert f"== stage {n} (" in first.stdout and "FAILED" not in first.stdout
+
+    exp = recipe / "exp" / "synth_en"
+    ref = read_table(recipe / "data" / "test" / "text")
+    for method in METHODS:
+        out = exp / "decode" / f"test_{method}"
+        hyp = read_table_allow_empty(out / "hyp")
+        assert set(hyp) == set(ref)  # every test utterance decoded, none invented
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["sentences"] == len(ref) and summary["rtf"] > 0
+        assert 0 <= summary["wer"]
+    table = (exp / "results.md").read_text()
+    assert all(f"| test | {m} |" in table for m in METHODS)
+    assert (exp / "average.pt").is_file() and (exp / "config.yaml").is_file()
+
+    again = _run(recipe, *TINY)
+    assert again.stdout.count("already done, skipping") == 7
+
+
+def read_table_allow_empty(path: Path) -> dict[str, str]:
+    """A Kaldi text file whose lines may hold an id with no words (an empty hypothesis)."""
+    rows = (line.split(" ", 1) for line in path.read_text(encoding="utf-8").splitlines())
+    return {row[0]: row[1] if len(row) > 1 else "" for row in rows}
