@@ -124,3 +124,12 @@ def test_every_recipe_experiment_composes_as_run_sh_calls_it(tiny_corpus, experi
     assert resolved["model"]["vocab_size"] == load_tokenizer(tiny_corpus["tokenizer"]).vocab_size
     assert resolved["model"]["_target_"] == "asr.models.ASRModel"
     assert resolved["trainer"]["_target_"] == "pytorch_lightning.Trainer"
+
+
+def test_slurm_launcher_follows_the_trainer_shape(tiny_corpus):
+    """hydra/launcher=slurm: one task per GPU on every node, taken from the trainer config."""
+    overrides = ["hydra/launcher=slurm", "trainer=ddp", "trainer.devices=4", "trainer.num_nodes=3"]
+    cfg = compose("train", overrides=overrides + paths(tiny_corpus), return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("SlurmLauncher")
+    assert (launcher.nodes, launcher.tasks_per_node, launcher.gpus_per_node) == (3, 4, 4)
