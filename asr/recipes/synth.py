@@ -8,6 +8,7 @@ writes Kaldi data dirs. Every wav is 16 kHz mono 16-bit, made by sox in repeatab
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import random
@@ -264,6 +265,26 @@ def write_voice_table(path: Path, splits: dict[str, Sequence[Voice]]) -> None:
                     f"{split}\t{v.id}\t{v.engine}\t{v.name}\t{v.speaker}\t{v.gender}\t"
                     f"{v.speed[0]}-{v.speed[1]}\t{v.pitch[0]}-{v.pitch[1]}\n"
                 )
+
+
+def parse_corpus_args(
+    description: str | None,
+    argv: list[str] | None,
+    *,
+    train_utts: int,
+    dev_utts: int,
+    test_utts: int,
+) -> argparse.Namespace:
+    """The options of a recipe's local/synthesize.py, with that corpus's split sizes as
+    defaults: ``--out --train-utts --dev-utts --test-utts --seed --nj``."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--out", type=Path, default=Path("data"), help="output data dir")
+    p.add_argument("--train-utts", type=int, default=train_utts)
+    p.add_argument("--dev-utts", type=int, default=dev_utts)
+    p.add_argument("--test-utts", type=int, default=test_utts)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--nj", type=int, default=2, help="parallel synthesizer processes")
+    return p.parse_args(argv)
 
 
 def build_corpus(

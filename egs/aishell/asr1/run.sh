@@ -25,6 +25,7 @@ ctc_weight=0.3
 nj=4
 usage="usage: $0 [--stage N] [--stop-stage M] [--force] [--corpus-dir DIR] [--shar true] [key=value ...]"
 . ../../tools/recipe.sh "$@"
+. ../../tools/stages.sh
 corpus_dir=${corpus_dir:-$download_dir/aishell}
 
 download() {
@@ -47,38 +48,14 @@ tokenizer() {
   asr-tokenizer --text data/train/cuts.jsonl.gz --type char --out data/tokenizer_char
 }
 
-train() {  # experiment exp [overrides...]
-  local experiment=$1 exp=$2
-  shift 2
-  asr-train "hydra.searchpath=[file://$PWD/conf]" "experiment=$experiment" "exp_dir=$exp" \
-    data.train_cuts=data/train/cuts.jsonl.gz data.dev_cuts=data/dev/cuts.jsonl.gz \
-    data.tokenizer=data/tokenizer_char data.cmvn=data/train/cmvn.json resume=auto "$@"
-}
-
-average() {  # exp num
-  asr-average "$1" --num "$2" --mode best --out "$1/average.pt"
-}
-
-decode() {  # exp beam ctc_weight methods...
-  local exp=$1 beam=$2 ctc_weight=$3 method
-  shift 3
-  for method in "$@"; do
-    asr-decode "exp_dir=$exp" "test_sets={dev: data/dev/cuts.jsonl.gz, test: data/test/cuts.jsonl.gz}" \
-      "method=$method" "beam=$beam" "ctc_weight=$ctc_weight" checkpoint=average.pt metric=cer
-  done
-}
-
-results() {  # exp
-  python -m asr.recipes.results "$1" --done-dir "$done_dir" --out "$1/results.md"
-}
-
 run_stage -1 download download
 run_stage 0 prepare prepare "$speed_perturb"
 if [ "$shar" = true ]; then
   run_stage 1 shar export_shar "$shar_shard_size"
 fi
 run_stage 2 tokenizer tokenizer
-run_stage 3 train train "$experiment" "$exp" ${overrides[@]+"${overrides[@]}"}
-run_stage 4 average average "$exp" "$average_num"
-run_stage 5 decode decode "$exp" "$beam" "$ctc_weight" $methods
-run_stage 6 results results "$exp"
+run_stage 3 train train_model "$exp" "$experiment" train data/tokenizer_char \
+  ${overrides[@]+"${overrides[@]}"}
+run_stage 4 average average_model "$exp" "$average_num"
+run_stage 5 decode decode_sets "$exp" "$beam" "$ctc_weight" cer "dev test" $methods
+run_stage 6 results make_results "$exp"

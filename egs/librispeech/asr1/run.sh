@@ -29,6 +29,7 @@ nj=4
 usage="usage: $0 [--stage N] [--stop-stage M] [--force] [--corpus-dir DIR] [--train-set SET]
           [--experiment NAME] [--shar true] [--nj N] [key=value ...]"
 . ../../tools/recipe.sh "$@"
+. ../../tools/stages.sh
 corpus_dir=${corpus_dir:-$download_dir/LibriSpeech}
 exp=${exp:-exp/${experiment}_${train_set}}
 
@@ -67,42 +68,14 @@ tokenizer() {  # train_set vocab_size
     --out data/tokenizer_unigram$2
 }
 
-train() {  # experiment exp train_set vocab_size [overrides...]
-  local experiment=$1 exp=$2 train=$3 vocab=$4
-  shift 4
-  asr-train "hydra.searchpath=[file://$PWD/conf]" "experiment=$experiment" "exp_dir=$exp" \
-    "data.train_cuts=data/$train/cuts.jsonl.gz" data.dev_cuts=data/dev/cuts.jsonl.gz \
-    "data.tokenizer=data/tokenizer_unigram$vocab" "data.cmvn=data/$train/cmvn.json" \
-    resume=auto "$@"
-}
-
-average() {  # exp num
-  asr-average "$1" --num "$2" --mode best --out "$1/average.pt"
-}
-
-decode() {  # exp beam ctc_weight eval_sets methods...
-  local exp=$1 beam=$2 ctc_weight=$3 sets=$4 method set
-  shift 4
-  local test_sets=""
-  for set in $sets; do test_sets+="${test_sets:+, }$set: data/$set/cuts.jsonl.gz"; done
-  for method in "$@"; do
-    asr-decode "exp_dir=$exp" "test_sets={$test_sets}" "method=$method" "beam=$beam" \
-      "ctc_weight=$ctc_weight" checkpoint=average.pt metric=wer
-  done
-}
-
-results() {  # exp
-  python -m asr.recipes.results "$1" --done-dir "$done_dir" --out "$1/results.md"
-}
-
 run_stage -1 download download "$(train_parts "$train_set"),dev-clean,dev-other,${eval_sets// /,}"
 run_stage 0 prepare prepare "$train_set" "$eval_sets" "$speed_perturb"
 if [ "$shar" = true ]; then
   run_stage 1 shar export_shar "$train_set" "$shar_shard_size"
 fi
 run_stage 2 tokenizer tokenizer "$train_set" "$vocab_size"
-run_stage 3 train train "$experiment" "$exp" "$train_set" "$vocab_size" \
-  ${overrides[@]+"${overrides[@]}"}
-run_stage 4 average average "$exp" "$average_num"
-run_stage 5 decode decode "$exp" "$beam" "$ctc_weight" "$eval_sets" $methods
-run_stage 6 results results "$exp"
+run_stage 3 train train_model "$exp" "$experiment" "$train_set" \
+  "data/tokenizer_unigram$vocab_size" ${overrides[@]+"${overrides[@]}"}
+run_stage 4 average average_model "$exp" "$average_num"
+run_stage 5 decode decode_sets "$exp" "$beam" "$ctc_weight" wer "$eval_sets" $methods
+run_stage 6 results make_results "$exp"

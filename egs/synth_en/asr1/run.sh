@@ -28,6 +28,7 @@ done_dir=exp/.done
 usage="usage: $0 [--stage N] [--stop-stage M] [--force] [--size UTTS | --hours H]
           [--nj N] [--seed S] [key=value ...]"
 . ../../tools/recipe.sh "$@"
+. ../../tools/stages.sh
 if [ -n "$hours" ]; then size=$(python -c "print(round($hours * 3600 / 2.5))"); fi
 
 synthesize() {  # size dev_size test_size seed
@@ -45,35 +46,11 @@ tokenizer() {  # token_type vocab_size
   asr-tokenizer --text data/train/cuts.jsonl.gz --type "$1" --vocab-size "$2" --out data/tokenizer
 }
 
-train() {  # experiment exp [overrides...]
-  local experiment=$1 exp=$2
-  shift 2
-  asr-train "hydra.searchpath=[file://$PWD/conf]" "experiment=$experiment" "exp_dir=$exp" \
-    data.train_cuts=data/train/cuts.jsonl.gz data.dev_cuts=data/dev/cuts.jsonl.gz \
-    data.tokenizer=data/tokenizer data.cmvn=data/train/cmvn.json resume=auto "$@"
-}
-
-average() {  # exp num
-  asr-average "$1" --num "$2" --mode best --out "$1/average.pt"
-}
-
-decode() {  # exp beam ctc_weight methods...
-  local exp=$1 beam=$2 ctc_weight=$3 method
-  shift 3
-  for method in "$@"; do
-    asr-decode "exp_dir=$exp" "test_sets={test: data/test/cuts.jsonl.gz}" "method=$method" \
-      "beam=$beam" "ctc_weight=$ctc_weight" checkpoint=average.pt metric=wer
-  done
-}
-
-results() {  # exp
-  python -m asr.recipes.results "$1" --done-dir "$done_dir" --out "$1/results.md"
-}
-
 run_stage 0 synthesize synthesize "$size" "$dev_size" "$test_size" "$seed"
 run_stage 1 prepare prepare
 run_stage 2 tokenizer tokenizer "$token_type" "$vocab_size"
-run_stage 3 train train "$experiment" "$exp" ${overrides[@]+"${overrides[@]}"}
-run_stage 4 average average "$exp" "$average_num"
-run_stage 5 decode decode "$exp" "$beam" "$ctc_weight" $methods
-run_stage 6 results results "$exp"
+run_stage 3 train train_model "$exp" "$experiment" train data/tokenizer \
+  ${overrides[@]+"${overrides[@]}"}
+run_stage 4 average average_model "$exp" "$average_num"
+run_stage 5 decode decode_sets "$exp" "$beam" "$ctc_weight" wer test $methods
+run_stage 6 results make_results "$exp"

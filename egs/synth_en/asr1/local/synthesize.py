@@ -8,10 +8,8 @@ byte-identical wavs and identical Kaldi files.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from pathlib import Path
 
 from text import english_sentences
 from voices import ENGINE_SHARE, voice_split
@@ -21,6 +19,7 @@ from asr.recipes.synth import (
     build_corpus,
     check_installed,
     draw_utterances,
+    parse_corpus_args,
     split_by_hash,
 )
 
@@ -28,14 +27,7 @@ DEV_FRACTION, TEST_FRACTION = 0.04, 0.04
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--out", type=Path, default=Path("data"), help="output data dir")
-    p.add_argument("--train-utts", type=int, default=6000)
-    p.add_argument("--dev-utts", type=int, default=300)
-    p.add_argument("--test-utts", type=int, default=400)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--nj", type=int, default=2, help="parallel synthesizer processes")
-    args = p.parse_args(argv)
+    args = parse_corpus_args(__doc__, argv, train_utts=6000, dev_utts=300, test_utts=400)
 
     voices = voice_split()
     voices["dev"] = voices["train"]

@@ -9,10 +9,8 @@ Deterministic for a seed.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from pathlib import Path
 
 from zh_text import common_only, to_pinyin, zh_sentences
 
@@ -22,6 +20,7 @@ from asr.recipes.synth import (
     build_corpus,
     check_installed,
     draw_utterances,
+    parse_corpus_args,
     split_by_hash,
 )
 
@@ -51,14 +50,7 @@ def voice_split() -> dict[str, list[Voice]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--out", type=Path, default=Path("data"), help="output data dir")
-    p.add_argument("--train-utts", type=int, default=4000)
-    p.add_argument("--dev-utts", type=int, default=200)
-    p.add_argument("--test-utts", type=int, default=300)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--nj", type=int, default=2, help="parallel synthesizer processes")
-    args = p.parse_args(argv)
+    args = parse_corpus_args(__doc__, argv, train_utts=4000, dev_utts=200, test_utts=300)
 
     voices = voice_split()
     voices["dev"] = voices["train"]

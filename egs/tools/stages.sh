@@ -1,0 +1,52 @@
+# Shared stage bodies for egs/*/asr1/run.sh: train, average, decode and the results table.
+#
+# A run.sh sources this file after recipe.sh and calls the functions through run_stage:
+#
+#   . ../../tools/recipe.sh "$@"
+#   . ../../tools/stages.sh
+#   run_stage 3 train train_model "$exp" "$experiment" train data/tokenizer \
+#     ${overrides[@]+"${overrides[@]}"}
+#
+# Run from the recipe dir (run.sh does `cd "$(dirname "$0")"`): its Hydra configs are in
+# conf/ and a data set SET is data/SET/cuts.jsonl.gz (data/dev is the validation set).
+# Everything a stage's output depends on is a plain argument, so that run_stage's
+# fingerprint (FUNC ARGS) changes, and the stage is redone, when any of it changes.
+
+# train_model EXP EXPERIMENT TRAIN_SET TOKENIZER_DIR [key=value ...]
+#   asr-train conf/experiment/EXPERIMENT.yaml into EXP on data/TRAIN_SET (its cuts and
+#   cmvn.json) with the tokenizer in TOKENIZER_DIR, validating on data/dev; resumes from
+#   EXP's last checkpoint (resume=auto). key=value arguments are Hydra overrides.
+train_model() {
+  local exp=$1 experiment=$2 train=$3 tokenizer=$4
+  shift 4
+  asr-train "hydra.searchpath=[file://$PWD/conf]" "experiment=$experiment" "exp_dir=$exp" \
+    "data.train_cuts=data/$train/cuts.jsonl.gz" data.dev_cuts=data/dev/cuts.jsonl.gz \
+    "data.tokenizer=$tokenizer" "data.cmvn=data/$train/cmvn.json" resume=auto "$@"
+}
+
+# average_model EXP NUM
+#   asr-average of EXP's NUM best checkpoints into EXP/average.pt.
+average_model() {
+  asr-average "$1" --num "$2" --mode best --out "$1/average.pt"
+}
+
+# decode_sets EXP BEAM CTC_WEIGHT METRIC SETS METHOD...
+#   asr-decode EXP/average.pt on each data set named in SETS (space-separated, e.g.
+#   "dev test"), once per METHOD, scored by METRIC (wer or cer); writes
+#   EXP/decode/<set>_<method>/.
+decode_sets() {
+  local exp=$1 beam=$2 ctc_weight=$3 metric=$4 sets=$5 test_sets="" set method
+  shift 5
+  for set in $sets; do test_sets+="${test_sets:+, }$set: data/$set/cuts.jsonl.gz"; done
+  for method in "$@"; do
+    asr-decode "exp_dir=$exp" "test_sets={$test_sets}" "method=$method" "beam=$beam" \
+      "ctc_weight=$ctc_weight" checkpoint=average.pt "metric=$metric"
+  done
+}
+
+# make_results EXP
+#   EXP/results.md (and stdout): error rate and RTF per decoded set and method, and the wall
+#   time of each finished stage from the markers in $done_dir.
+make_results() {
+  python -m asr.recipes.results "$1" --done-dir "$done_dir" --out "$1/results.md"
+}
