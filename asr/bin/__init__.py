@@ -1,10 +1,11 @@
 """Command-line entry points (argparse CLIs and Hydra apps); the only place configs are read.
 
 OpenMP threads that spin while waiting stall whenever another process (a DataLoader worker, a
-second rank, another job) wants the same core: a training step measured 19 s instead of 3 s on
-2 shared cores (bench/omp_wait.py). Passive waiting costs little on an idle
-machine, so it is the default for every CLI; it must be set before torch is first imported, and
-an explicit OMP_WAIT_POLICY in the environment wins.
+second rank, another job) wants the same core: beside one busy process a 2-thread training step
+took 4.6 s spinning and 3.0 s sleeping, and 20 s against 2.9 s on a heavily shared machine, while
+idle the two are equal (bench/omp_wait.py, docs/benchmarks.md). So passive waiting is the default
+for every CLI; it must be set before torch is first imported, and an explicit OMP_WAIT_POLICY in
+the environment wins.
 """
 
 import os
