@@ -12,16 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-# The decoding methods of asr.decode: a decode dir is named <set>_<method>, and both may
-# contain underscores, so the method is recognised by name.
-METHODS = (
-    "ctc_greedy",
-    "attention_greedy",
-    "attention_beam",
-    "ctc_prefix_beam",
-    "attention_rescoring",
-    "joint_ctc_attention",
-)
+from asr.decode import METHODS  # a decode dir is <set>_<method>; both may hold underscores
 
 
 def split_decode_dir(name: str) -> tuple[str, str]:
