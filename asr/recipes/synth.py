@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -101,6 +102,37 @@ def split_by_hash(sentences: Iterable[str], dev: float, test: float) -> dict[str
     return pools
 
 
+def frequent_words(sentences: Iterable[str], size: int) -> set[str]:
+    """The ``size`` most frequent whitespace-separated words (ties broken alphabetically)."""
+    counts = Counter(w for s in sentences for w in s.split())
+    return {w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:size]}
+
+
+def within_vocabulary(sentences: Iterable[str], vocabulary: set[str]) -> list[str]:
+    """The sentences all of whose words are in ``vocabulary``, in their order."""
+    return [s for s in sentences if all(w in vocabulary for w in s.split())]
+
+
+def closed_vocabulary(pools: dict[str, list[str]], size: int) -> dict[str, list[str]]:
+    """Pools of a closed-vocabulary task (as WSJ's 5k): training sentences made only of the
+    ``size`` most frequent training-pool words, and dev/test sentences made only of words that
+    occur in those training sentences. A corpus that draws every training sentence therefore
+    has no out-of-vocabulary word in dev or test."""
+    vocabulary = frequent_words(pools["train"], size)
+    train = within_vocabulary(pools["train"], vocabulary)
+    heard = {w for s in train for w in s.split()}
+    return {
+        split: train if split == "train" else within_vocabulary(pool, heard)
+        for split, pool in pools.items()
+    }
+
+
+def oov_rate(sentences: Iterable[str], vocabulary: set[str]) -> float:
+    """Share of running words in ``sentences`` that are not in ``vocabulary``."""
+    words = [w for s in sentences for w in s.split()]
+    return sum(w not in vocabulary for w in words) / max(len(words), 1)
+
+
 def draw_utterances(
     split: str,
     sentences: Sequence[tuple[str, str]],
@@ -146,12 +178,15 @@ def _run(cmd: list[str], stdin: str | None = None) -> None:
 
 
 def _to_16k(raw: Path, out: Path, pitch_cents: float) -> None:
-    """Resample to 16 kHz mono s16, optional pitch shift, peak-normalize; repeatable (-R)."""
+    """Resample to 16 kHz mono s16, optional pitch shift, peak-normalize; repeatable (-R).
+
+    ``gain -h`` leaves headroom so the effects never clip; the final ``gain -n`` normalizes.
+    (sox's ``-G`` does the same but fails, "can't reclaim headroom", when no effect runs.)
+    """
     effects = ["pitch", f"{pitch_cents:g}"] if pitch_cents else []
     _run(
-        ["sox", "-R", "-G", str(raw), "-b", "16", "-c", "1", "-e", "signed-integer", str(out)]
-        + effects
-        + ["rate", "-h", str(SAMPLE_RATE), "gain", "-n", "-1"]
+        ["sox", "-R", str(raw), "-b", "16", "-c", "1", "-e", "signed-integer", str(out), "gain"]
+        + ["-h", *effects, "rate", "-h", str(SAMPLE_RATE), "gain", "-n", "-1"]
     )
 
 
@@ -274,9 +309,11 @@ def parse_corpus_args(
     train_utts: int,
     dev_utts: int,
     test_utts: int,
+    vocab_words: int | None = None,
 ) -> argparse.Namespace:
     """The options of a recipe's local/synthesize.py, with that corpus's split sizes as
-    defaults: ``--out --train-utts --dev-utts --test-utts --seed --nj``."""
+    defaults: ``--out --train-utts --dev-utts --test-utts --seed --nj``, and
+    ``--vocab-words`` when ``vocab_words`` is given."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--out", type=Path, default=Path("data"), help="output data dir")
     p.add_argument("--train-utts", type=int, default=train_utts)
@@ -284,6 +321,14 @@ def parse_corpus_args(
     p.add_argument("--test-utts", type=int, default=test_utts)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--nj", type=int, default=2, help="parallel synthesizer processes")
+    if vocab_words is not None:
+        p.add_argument(
+            "--vocab-words",
+            type=int,
+            default=vocab_words,
+            help="closed vocabulary: keep sentences of the N most frequent training-pool words "
+            "only, and test sentences whose words all occur in the training text (0: open)",
+        )
     return p.parse_args(argv)
 
 
@@ -292,9 +337,11 @@ def build_corpus(
     drawn: dict[str, Sequence[Utterance]],
     voices: dict[str, Sequence[Voice]],
     nj: int = 2,
+    extra: dict[str, dict[str, float]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Render every split's utterances into ``out_dir/wav``, write ``out_dir/<split>`` Kaldi
-    dirs, ``voices.tsv`` and ``synth_summary.json`` (hours, and hours of audio per wall minute).
+    dirs, ``voices.tsv`` and ``synth_summary.json`` (hours, and hours of audio per wall minute,
+    plus the recipe's ``extra`` entries).
     """
     start = time.perf_counter()
     wav_dir = out_dir / "wav"
@@ -317,6 +364,7 @@ def build_corpus(
         "hours_per_wall_minute": round(hours / (wall / 60), 2),
         "nj": nj,
     }
+    summary.update(extra or {})
     write_voice_table(out_dir / "voices.tsv", voices)
     (out_dir / "synth_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

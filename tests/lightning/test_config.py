@@ -126,6 +126,27 @@ def test_every_recipe_experiment_composes_as_run_sh_calls_it(tiny_corpus, experi
     assert resolved["trainer"]["_target_"] == "pytorch_lightning.Trainer"
 
 
+def test_synth_en_full_is_the_default_experiment_then_regularized_and_longer(tiny_corpus):
+    conf = REPO / "egs" / "synth_en" / "asr1" / "conf"
+    default, full = (
+        OmegaConf.to_container(
+            compose_train(
+                [f"hydra.searchpath=[file://{conf}]", f"experiment={name}", *paths(tiny_corpus)]
+            ),
+            resolve=True,
+        )
+        for name in ("synth_en", "synth_en_full")
+    )
+    assert full["trainer"].pop("max_epochs") > default["trainer"].pop("max_epochs")
+    assert full["trainer"].pop("max_time") == "00:02:00:00"
+    assert default["trainer"].pop("max_time") == "00:00:25:00"
+    warmup = full["callbacks"].pop("regularization_warmup")
+    assert warmup["start_step"] > 4000  # the default run's length: it has no regularization
+    assert default["model"].pop("dropout") == 0.0 and default["model"].pop("specaug") is None
+    assert full["model"].pop("dropout") > 0.0 and full["model"].pop("specaug") is not None
+    assert full == default  # data, optimizer, schedule and the rest of the model are the same
+
+
 def test_slurm_launcher_follows_the_trainer_shape(tiny_corpus):
     """hydra/launcher=slurm: one task per GPU on every node, taken from the trainer config."""
     overrides = ["hydra/launcher=slurm", "trainer=ddp", "trainer.devices=4", "trainer.num_nodes=3"]

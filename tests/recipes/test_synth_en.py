@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -73,6 +74,37 @@ def test_test_voices_and_sentences_are_unseen_in_training(corpus: Path):
     assert spk["dev"] <= {v.id for v in voices["train"]}
     assert not text["train"] & text["test"] and not text["train"] & text["dev"]
     assert not text["dev"] & text["test"]
+
+
+def test_summary_reports_the_test_oov_rate_against_the_training_text(corpus: Path):
+    words = {s: read_table(corpus / s / "text").values() for s in ("train", "test")}
+    heard = {w for t in words["train"] for w in t.split()}
+    summary = json.loads((corpus / "synth_summary.json").read_text())["vocabulary"]
+    assert summary["closed_words"] == 2000 and summary["train_words"] == len(heard)
+    assert summary["test_oov_rate"] == round(synth.oov_rate(words["test"], heard), 4)
+
+
+def test_closed_vocabulary_pools_hold_no_unheard_test_word():
+    pools = {
+        "train": ["the cat sat", "the dog sat", "a cat ran", "a dog ran", "the zebra sat"],
+        "dev": ["the dog ran", "a dog flew"],
+        "test": ["the cat ran", "the zebra ran", "a dog sat"],
+    }
+    closed = synth.closed_vocabulary(pools, 6)  # the, sat, a, cat, dog, ran (zebra: rare)
+    assert closed["train"] == ["the cat sat", "the dog sat", "a cat ran", "a dog ran"]
+    assert closed["dev"] == ["the dog ran"]  # "flew" is never heard in training
+    assert closed["test"] == ["the cat ran", "a dog sat"]
+    heard = {w for s in closed["train"] for w in s.split()}
+    assert synth.oov_rate(closed["dev"] + closed["test"], heard) == 0.0
+
+
+def test_vocabulary_helpers():
+    sentences = ["a b c", "a b", "a d", "e a"]
+    assert synth.frequent_words(sentences, 2) == {"a", "b"}
+    assert synth.frequent_words(sentences, 3) == {"a", "b", "c"}  # ties: alphabetical
+    assert synth.within_vocabulary(sentences, {"a", "b", "d"}) == ["a b", "a d"]
+    assert synth.oov_rate(["a x", "b y z"], {"a", "b"}) == pytest.approx(3 / 5)
+    assert synth.oov_rate([], {"a"}) == 0.0
 
 
 def test_same_seed_gives_identical_bytes(corpus: Path, tmp_path: Path):

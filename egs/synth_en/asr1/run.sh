@@ -3,6 +3,8 @@
 #   ./run.sh                                  # every stage with the defaults
 #   ./run.sh --stage 3 --stop-stage 3 trainer.max_epochs=5   # key=value: Hydra overrides for asr-train
 #   ./run.sh --size 2000 --seed 1 --force     # smaller corpus, other seed, redo finished stages
+#   ./run.sh --vocab-words 0                  # open vocabulary (default: the 2,000 commonest words)
+#   ./run.sh --full                           # up to 2 hours of training, regularized after 25 min
 # Stages: 0 synthesize, 1 cuts + CMVN, 2 tokenizer, 3 train, 4 average, 5 decode test, 6 results.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,43 +12,46 @@ cd "$(dirname "$0")"
 stage=0
 stop_stage=6
 force=false
-size=6000                 # training utterances (about 2.5 s each: 6000 ~ 4.2 h)
+size=8000                 # training utterances (about 2 s each: 8000 ~ 4.5 h)
 hours=                    # if set: training hours instead of --size (~2.5 s per utterance)
 dev_size=300
 test_size=400
 nj=2                      # parallel synthesizer processes
 seed=0
+vocab_words=2000          # closed vocabulary: the N most frequent words (0: open vocabulary)
 token_type=unigram
 vocab_size=256
 experiment=synth_en       # conf/experiment/synth_en.yaml
 exp=exp/synth_en
+full=false                # --full: train up to 2 hours (conf/experiment/synth_en_full.yaml)
 average_num=5
 methods="ctc_greedy attention_beam attention_rescoring joint_ctc_attention"
 beam=10
 ctc_weight=0.3
 done_dir=exp/.done
 usage="usage: $0 [--stage N] [--stop-stage M] [--force] [--size UTTS | --hours H]
-          [--nj N] [--seed S] [key=value ...]"
+          [--vocab-words N] [--nj N] [--seed S] [--full] [key=value ...]"
 . ../../tools/recipe.sh "$@"
 . ../../tools/stages.sh
-if [ -n "$hours" ]; then size=$(python -c "print(round($hours * 3600 / 2.5))"); fi
+if $full; then experiment=synth_en_full exp=exp/synth_en_full; fi
+if [ -n "$hours" ]; then size=$(python -c "print(round($hours * 3600 / 2.0))"); fi
 
-synthesize() {  # size dev_size test_size seed
+synthesize() {  # size dev_size test_size seed vocab_words
   python local/synthesize.py --out data --train-utts "$1" --dev-utts "$2" --test-utts "$3" \
-    --seed "$4" --nj "$nj"
+    --seed "$4" --vocab-words "$5" --nj "$nj"
 }
 
 prepare() {
-  asr-prepare data/train data/train --cmvn
-  asr-prepare data/dev data/dev
-  asr-prepare data/test data/test
+  asr-prepare data/train data/train --cmvn --precompute-features
+  asr-prepare data/dev data/dev --precompute-features
+  asr-prepare data/test data/test --precompute-features
 }
 
 tokenizer() {  # token_type vocab_size
   asr-tokenizer --text data/train/cuts.jsonl.gz --type "$1" --vocab-size "$2" --out data/tokenizer
 }
 
-run_stage 0 synthesize synthesize "$size" "$dev_size" "$test_size" "$seed"
+run_stage 0 synthesize synthesize "$size" "$dev_size" "$test_size" "$seed" "$vocab_words"
 run_stage 1 prepare prepare
 run_stage 2 tokenizer tokenizer "$token_type" "$vocab_size"
 run_stage 3 train train_model "$exp" "$experiment" train data/tokenizer \

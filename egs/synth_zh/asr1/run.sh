@@ -37,9 +37,9 @@ synthesize() {  # size dev_size test_size seed
 }
 
 prepare() {
-  asr-prepare data/train data/train --cmvn
-  asr-prepare data/dev data/dev
-  asr-prepare data/test data/test
+  asr-prepare data/train data/train --cmvn --precompute-features
+  asr-prepare data/dev data/dev --precompute-features
+  asr-prepare data/test data/test --precompute-features
 }
 
 tokenizer() {  # token_type vocab_size (0: no limit, for char)

@@ -1,0 +1,110 @@
+"""RegularizationWarmup: SpecAugment and dropout off before a step, as configured after it."""
+
+from __future__ import annotations
+
+import functools
+from types import SimpleNamespace
+
+import pytest
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from asr.data.tokenizer import CharTokenizer
+from asr.lightning.module import ASRLightningModule
+from asr.lightning.regularization import RegularizationWarmup
+from asr.models import ASRModel, SpecAugment
+from asr.models.attention import MultiHeadAttention
+from tests.lightning.test_module import make_batch
+
+
+def regularized_module() -> ASRLightningModule:
+    torch.manual_seed(0)
+    tokenizer = CharTokenizer(list("abc"))
+    model = ASRModel(
+        tokenizer.vocab_size,
+        feat_dim=8,
+        d_model=16,
+        heads=2,
+        encoder_layers=1,
+        encoder_ffn_dim=16,
+        decoder_layers=1,
+        decoder_ffn_dim=16,
+        subsampling_channels=4,
+        dropout=0.1,
+        attention_dropout=0.2,
+        specaug=SpecAugment(freq_masks=1, freq_width=3, time_masks=1, time_warp=0),
+    )
+    return ASRLightningModule(model, tokenizer, functools.partial(torch.optim.AdamW, lr=1e-3))
+
+
+def rates(module: ASRLightningModule) -> set[float]:
+    model = module.model
+    return {m.p for m in model.modules() if isinstance(m, nn.Dropout)} | {
+        m.dropout for m in model.modules() if isinstance(m, MultiHeadAttention)
+    }
+
+
+class Record(pl.Callback):
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, bool, set[float]]] = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.seen.append((trainer.global_step, pl_module.model.specaug is None, rates(pl_module)))
+
+
+def test_off_before_the_start_step_then_as_configured_and_restored_at_the_end():
+    module = regularized_module()
+    record = Record()
+    loader = torch.utils.data.DataLoader(
+        [make_batch(i) for i in range(4)], batch_size=None, collate_fn=lambda b: b
+    )
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        max_epochs=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        callbacks=[RegularizationWarmup(start_step=2), record],
+    )
+    trainer.fit(module, train_dataloaders=loader)
+    assert record.seen == [
+        (0, True, {0.0}),
+        (1, True, {0.0}),
+        (2, False, {0.1, 0.2}),
+        (3, False, {0.1, 0.2}),
+    ]
+    assert isinstance(module.model.specaug, SpecAugment) and rates(module) == {0.1, 0.2}
+
+
+def test_training_is_deterministic_before_the_start_step_and_random_after():
+    module = regularized_module()
+    callback = RegularizationWarmup(start_step=100)
+    batch = make_batch(0)
+    module.train()
+
+    def loss() -> float:
+        return module.model(batch.x, batch.x_lens, batch.ys, batch.y_lens)["loss"].item()
+
+    callback.on_fit_start(SimpleNamespace(), module)
+    callback.on_train_batch_start(SimpleNamespace(global_step=99), module, batch, 0)
+    assert loss() == loss()  # nothing random is left in training mode
+    keys = set(module.state_dict())
+    callback.on_train_batch_start(SimpleNamespace(global_step=100), module, batch, 0)
+    assert loss() != loss()
+    assert set(module.state_dict()) == keys  # checkpoints do not depend on the state
+
+
+def test_a_run_resumed_past_the_start_step_is_regularized_from_its_first_batch():
+    module = regularized_module()
+    callback = RegularizationWarmup(start_step=100)
+    callback.on_fit_start(SimpleNamespace(), module)
+    callback.on_train_batch_start(SimpleNamespace(global_step=250), module, make_batch(0), 0)
+    assert rates(module) == {0.1, 0.2} and isinstance(module.model.specaug, SpecAugment)
+
+
+def test_negative_start_step_is_refused():
+    with pytest.raises(ValueError, match="start_step"):
+        RegularizationWarmup(start_step=-1)
