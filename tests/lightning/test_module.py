@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 import pytest
 import pytorch_lightning as pl
@@ -31,7 +32,8 @@ def test_error_counts_add_up_across_batches_to_corpus_wer():
     assert whole[2] / whole[3] == pytest.approx(3 / 19)  # c→b, "a " deleted; spaces count
 
 
-def tiny_module() -> tuple[ASRLightningModule, CharTokenizer]:
+def tiny_module(**model_options: Any) -> tuple[ASRLightningModule, CharTokenizer]:
+    """A seeded d16 module over the characters "abc"; ``model_options`` go to ``ASRModel``."""
     torch.manual_seed(0)
     tokenizer = CharTokenizer(list("abc"))
     model = ASRModel(
@@ -44,6 +46,7 @@ def tiny_module() -> tuple[ASRLightningModule, CharTokenizer]:
         decoder_layers=1,
         decoder_ffn_dim=16,
         subsampling_channels=4,
+        **model_options,
     )
     optimizer = functools.partial(torch.optim.AdamW, lr=1e-2, weight_decay=0.1)
     return ASRLightningModule(model, tokenizer, optimizer), tokenizer

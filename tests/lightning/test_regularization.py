@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from types import SimpleNamespace
 
 import pytest
@@ -10,32 +9,16 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from asr.data.tokenizer import CharTokenizer
 from asr.lightning.module import ASRLightningModule
 from asr.lightning.regularization import RegularizationWarmup
-from asr.models import ASRModel, SpecAugment
+from asr.models import SpecAugment
 from asr.models.attention import MultiHeadAttention
-from tests.lightning.test_module import make_batch
+from tests.lightning.test_module import make_batch, tiny_module
 
 
 def regularized_module() -> ASRLightningModule:
-    torch.manual_seed(0)
-    tokenizer = CharTokenizer(list("abc"))
-    model = ASRModel(
-        tokenizer.vocab_size,
-        feat_dim=8,
-        d_model=16,
-        heads=2,
-        encoder_layers=1,
-        encoder_ffn_dim=16,
-        decoder_layers=1,
-        decoder_ffn_dim=16,
-        subsampling_channels=4,
-        dropout=0.1,
-        attention_dropout=0.2,
-        specaug=SpecAugment(freq_masks=1, freq_width=3, time_masks=1, time_warp=0),
-    )
-    return ASRLightningModule(model, tokenizer, functools.partial(torch.optim.AdamW, lr=1e-3))
+    specaug = SpecAugment(freq_masks=1, freq_width=3, time_masks=1, time_warp=0)
+    return tiny_module(dropout=0.1, attention_dropout=0.2, specaug=specaug)[0]
 
 
 def rates(module: ASRLightningModule) -> set[float]:
