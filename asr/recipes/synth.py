@@ -327,7 +327,7 @@ def parse_corpus_args(
             type=int,
             default=vocab_words,
             help="closed vocabulary: keep sentences of the N most frequent training-pool words "
-            "only, and test sentences whose words all occur in the training text (0: open)",
+            "only, and dev/test sentences whose words all occur in the training pool (0: open)",
         )
     return p.parse_args(argv)
 

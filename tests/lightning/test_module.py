@@ -66,7 +66,12 @@ def make_batch(seed: int, nan: bool = False) -> Batch:
     )
 
 
-def fit(module: ASRLightningModule, batches: list[Batch], accumulate: int = 1) -> pl.Trainer:
+def fit(
+    module: ASRLightningModule,
+    batches: list[Batch],
+    accumulate: int = 1,
+    callbacks: list[pl.Callback] | None = None,
+) -> pl.Trainer:
     loader = torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=lambda b: b)
     trainer = pl.Trainer(
         accelerator="cpu",
@@ -77,6 +82,7 @@ def fit(module: ASRLightningModule, batches: list[Batch], accumulate: int = 1) -
         enable_progress_bar=False,
         enable_model_summary=False,
         limit_val_batches=0,
+        callbacks=callbacks,
     )
     trainer.fit(module, train_dataloaders=loader)
     return trainer

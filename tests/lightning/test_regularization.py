@@ -6,14 +6,13 @@ from types import SimpleNamespace
 
 import pytest
 import pytorch_lightning as pl
-import torch
 from torch import nn
 
 from asr.lightning.module import ASRLightningModule
 from asr.lightning.regularization import RegularizationWarmup
 from asr.models import SpecAugment
 from asr.models.attention import MultiHeadAttention
-from tests.lightning.test_module import make_batch, tiny_module
+from tests.lightning.test_module import fit, make_batch, tiny_module
 
 
 def regularized_module() -> ASRLightningModule:
@@ -39,20 +38,7 @@ class Record(pl.Callback):
 def test_off_before_the_start_step_then_as_configured_and_restored_at_the_end():
     module = regularized_module()
     record = Record()
-    loader = torch.utils.data.DataLoader(
-        [make_batch(i) for i in range(4)], batch_size=None, collate_fn=lambda b: b
-    )
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        max_epochs=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        callbacks=[RegularizationWarmup(start_step=2), record],
-    )
-    trainer.fit(module, train_dataloaders=loader)
+    fit(module, [make_batch(i) for i in range(4)], callbacks=[RegularizationWarmup(2), record])
     assert record.seen == [
         (0, True, {0.0}),
         (1, True, {0.0}),

@@ -5,7 +5,7 @@
 #   ./run.sh --size 2000 --seed 1 --force     # smaller corpus, other seed, redo finished stages
 #   ./run.sh --vocab-words 0                  # open vocabulary (default: the 2,000 commonest words)
 #   ./run.sh --full                           # up to 2 hours of training, regularized after 25 min
-# Stages: 0 synthesize, 1 cuts + CMVN, 2 tokenizer, 3 train, 4 average, 5 decode test, 6 results.
+# Stages: 0 synthesize, 1 cuts + fbank + CMVN, 2 tokenizer, 3 train, 4 average, 5 decode test, 6 results.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,7 +13,7 @@ stage=0
 stop_stage=6
 force=false
 size=8000                 # training utterances (about 2 s each: 8000 ~ 4.5 h)
-hours=                    # if set: training hours instead of --size (~2.5 s per utterance)
+hours=                    # if set: training hours instead of --size (~2.0 s per utterance)
 dev_size=300
 test_size=400
 nj=2                      # parallel synthesizer processes

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         for split, count in counts.items()
     }
     heard = {w for u in drawn["train"] for w in u.text.split()}
-    text = {  # the OOV rate is 0 when every training-pool sentence was drawn
+    vocabulary = {  # the OOV rate is 0 when every training-pool sentence was drawn
         "vocabulary": {
             "closed_words": args.vocab_words,
             "train_pool_sentences": len(pools["train"]),
@@ -67,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         }
     }
     summary = build_corpus(
-        args.out, drawn, {"train": voices["train"], "test": voices["test"]}, nj=args.nj, extra=text
+        args.out,
+        drawn,
+        {"train": voices["train"], "test": voices["test"]},
+        nj=args.nj,
+        extra=vocabulary,
     )
     print(json.dumps(summary["total"] | summary["vocabulary"]))
     return 0
