@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Idempotent set-up: Debian packages (synthesizers, text corpora, libsndfile), a venv in .venv,
-# and the project installed into it. Safe to run again; it only does what is missing.
+# Idempotent set-up: Debian packages (synthesizers, text corpora, libsndfile, tcmalloc), a venv
+# in .venv, and the project installed into it. Safe to run again; it only does what is missing.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 debs=(espeak-ng sox flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
-      festlex-cmu festlex-poslex fortunes fortunes-min fortunes-zh wordnet-base libsndfile1 git)
+      festlex-cmu festlex-poslex fortunes fortunes-min fortunes-zh wordnet-base libsndfile1
+      libtcmalloc-minimal4 git)
 installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${debs[@]}" 2>/dev/null \
   | awk '$NF == "installed" {print $1}' || true)
 missing=()

@@ -16,7 +16,9 @@ from omegaconf import DictConfig, OmegaConf
 from asr.data.prepare import load_cuts, prepare_kaldi_dir
 from asr.decode.api import METHODS
 from asr.decode.runner import decode_set
+from asr.decode.word_lm import WordLMScorer
 from asr.lightning.run_dir import load_run
+from asr.lm import NgramLM
 from asr.scoring import make_normalizer
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
@@ -47,6 +49,9 @@ def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     model, tokenizer, _ = load_run(cfg.exp_dir, cfg.checkpoint)
+    lm = None
+    if cfg.lm:
+        lm = WordLMScorer.for_tokenizer(NgramLM.load(cfg.lm), tokenizer)
     options = dict(
         method=cfg.method,
         beam=int(cfg.beam),
@@ -55,11 +60,13 @@ def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
         length_norm=bool(cfg.length_norm),
         pre_beam=cfg.pre_beam,
         max_len_ratio=float(cfg.max_len_ratio),
+        lm=lm,
+        lm_weight=float(cfg.lm_weight),
     )
     normalize = make_normalizer(**OmegaConf.to_container(cfg.normalize))
     summaries = {}
     for name, path in cfg.test_sets.items():
-        out_dir = Path(cfg.out_dir) / f"{name}_{cfg.method}"
+        out_dir = Path(cfg.out_dir) / f"{name}_{cfg.method}{'_lm' if lm else ''}"
         summary = decode_set(
             model,
             tokenizer,
@@ -71,7 +78,7 @@ def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
             max_duration=float(cfg.max_duration),
             num_workers=int(cfg.num_workers),
             device=device,
-            title=f"{name} ({cfg.method}, beam {cfg.beam})",
+            title=f"{name} ({cfg.method}{' + word LM' if lm else ''}, beam {cfg.beam})",
             progress=bool(cfg.progress),
         )
         log.info(

@@ -33,6 +33,9 @@ class Tokenizer(Protocol):
     unk_id: int
     sos_eos_id: int
 
+    @property
+    def pieces(self) -> list[str]: ...
+
     def encode(self, text: str) -> list[int]: ...
 
     def decode(self, ids: Sequence[int]) -> str: ...
@@ -71,6 +74,11 @@ class CharTokenizer:
     @property
     def sos_eos_id(self) -> int:
         return self.vocab_size - 1
+
+    @property
+    def pieces(self) -> list[str]:
+        """Each id's text; the space token ``▁`` starts a word (with ``keep_space``)."""
+        return list(self.tokens)
 
     @classmethod
     def train(cls, texts: Iterable[str], keep_space: bool | None = None) -> CharTokenizer:
@@ -143,6 +151,11 @@ class SentencePieceTokenizer:
     @property
     def sos_eos_id(self) -> int:
         return self.vocab_size - 1
+
+    @property
+    def pieces(self) -> list[str]:
+        """Each id's text, as SentencePiece spells it: ``▁`` starts a word."""
+        return [self.sp.id_to_piece(i) for i in range(self.sp.get_piece_size())] + [SOS_EOS]
 
     @classmethod
     def train(

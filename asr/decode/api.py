@@ -6,6 +6,9 @@ Scores by method (all log-probabilities, summed over the sequence):
 - ``attention_greedy`` / ``attention_beam``: log P_att(y, <eos>) (+ length terms for beam);
 - ``joint_ctc_attention``: λ·log P_ctc(y) + (1 − λ)·log P_att(y, <eos>) (+ length terms);
 - ``attention_rescoring``: the same mixture over the CTC prefix-beam n-best.
+
+The two label-synchronous beam searches also take a word LM (``lm``, ``asr.decode.word_lm``)
+whose log-probability enters with weight ``lm_weight`` (shallow fusion).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from asr.decode.ctc import ctc_greedy, ctc_prefix_beam
 from asr.decode.greedy import attention_greedy
 from asr.decode.hypothesis import Hypothesis
 from asr.decode.rescoring import attention_rescoring
+from asr.decode.word_lm import WordLMScorer
 
 METHODS = (
     "ctc_greedy",
@@ -42,6 +46,8 @@ def decode(
     length_norm: bool = False,
     pre_beam: int | None = None,
     max_len_ratio: float = 1.0,
+    lm: WordLMScorer | None = None,
+    lm_weight: float = 0.0,
 ) -> list[list[Hypothesis]]:
     """Decode a padded batch of fbank features (B, T, d) with lengths (B,); n-best, best first.
 
@@ -64,6 +70,8 @@ def decode(
             length_norm,
             pre_beam,
             max_len_ratio,
+            lm,
+            lm_weight,
         )
 
 
@@ -78,10 +86,16 @@ def decode_encoded(
     length_norm: bool = False,
     pre_beam: int | None = None,
     max_len_ratio: float = 1.0,
+    lm: WordLMScorer | None = None,
+    lm_weight: float = 0.0,
 ) -> list[list[Hypothesis]]:
     """``decode`` from encoder output (B, T', d) and its lengths, e.g. to try several methods."""
     if method not in ("ctc_greedy", "ctc_prefix_beam") and model.decoder is None:
         raise ValueError(f"method {method!r} needs an attention decoder; this model has none")
+    if lm is not None and method not in ("attention_beam", "joint_ctc_attention"):
+        raise ValueError(f"a word LM fuses into attention_beam or joint_ctc_attention: {method}")
+    if lm_weight < 0:
+        raise ValueError(f"lm_weight must be >= 0, got {lm_weight}")
     if method == "attention_greedy":
         return attention_greedy(model, memory, memory_lens, max_len_ratio)
     if method in ("attention_beam", "joint_ctc_attention"):
@@ -90,7 +104,7 @@ def decode_encoded(
             model, memory, memory_lens, beam,
             ctc_log_probs=model.ctc_log_probs(memory) if lam > 0 else None,
             ctc_weight=lam, length_penalty=length_penalty, length_norm=length_norm,
-            pre_beam=pre_beam, max_len_ratio=max_len_ratio,
+            pre_beam=pre_beam, max_len_ratio=max_len_ratio, lm=lm, lm_weight=lm_weight,
         )  # fmt: skip
     log_probs = model.ctc_log_probs(memory)
     if method == "ctc_greedy":

@@ -6,7 +6,9 @@ only), then keeps the ``beam`` best of all candidates per utterance. Candidates 
 move to a per-utterance n-best of finished hypotheses; the others stay live, so beam 1 is greedy
 search. The score of a hypothesis y is
 
-    (1 − λ)·log P_att(y, <eos>) + λ·log P_ctc(y)  +  length_penalty·|y|     (λ = ctc_weight)
+    (1 − λ)·log P_att(y, <eos>) + λ·log P_ctc(y) + β·log P_lm(y)  +  length_penalty·|y|
+
+(λ = ctc_weight; β = lm_weight, with a word LM scorer, asr.decode.word_lm)
 
 or, with ``length_norm``, the same without the penalty divided by |y| + 1. An utterance stops
 when its n-best is full and no live hypothesis can still beat its worst entry (scores only fall
@@ -20,6 +22,7 @@ import torch
 from asr.decode.ctc import NEG_INF, nbest_lists
 from asr.decode.ctc_prefix_score import CtcPrefixScorer
 from asr.decode.hypothesis import Hypothesis
+from asr.decode.word_lm import WordLMScorer
 
 
 def max_lengths(memory_lens: torch.Tensor, max_len_ratio: float) -> torch.Tensor:
@@ -38,6 +41,8 @@ def beam_search(
     length_norm: bool = False,
     pre_beam: int | None = None,
     max_len_ratio: float = 1.0,
+    lm: WordLMScorer | None = None,
+    lm_weight: float = 0.0,
 ) -> list[list[Hypothesis]]:
     """N-best lists (best first) for a batch of encoded utterances; see the module docstring."""
     if beam < 1:
@@ -50,6 +55,7 @@ def beam_search(
     if length_norm and length_penalty:
         raise ValueError("use either length_penalty or length_norm, not both")
     use_ctc = ctc_weight > 0.0
+    use_lm = lm is not None and lm_weight != 0.0
     if use_ctc and ctc_log_probs is None:
         raise ValueError("ctc_weight > 0 needs ctc_log_probs")
     B, dev = memory.size(0), memory.device
@@ -64,6 +70,9 @@ def beam_search(
     att = torch.full((B, K), NEG_INF, device=dev)
     att[:, 0] = 0.0  # one live hypothesis (the empty prefix) per utterance
     ctc = torch.zeros(B, K, device=dev)
+    lm_score = torch.zeros(B, K, device=dev)
+    if use_lm:
+        lm_states = lm.init_state(B * K)
     if use_ctc:
         scorer = CtcPrefixScorer(ctc_log_probs, memory_lens, blank, eos)
         ctc_state = scorer.init_state(utt)
@@ -87,6 +96,11 @@ def beam_search(
             tot_eos = (1 - lam) * att_eos + lam * scorer.final(ctc_state, utt)
         else:
             tot_c, tot_eos = att_c, att_eos
+        if use_lm:
+            alive = att.flatten() > NEG_INF
+            lm_c = lm.extend(lm_states, cand, alive)
+            tot_c = tot_c + lm_weight * lm_c
+            tot_eos = tot_eos + lm_weight * lm.final(lm_states, alive)
         stop = (done | (i >= max_len))[utt]
         tot_c = tot_c.masked_fill(stop[:, None], NEG_INF) + length_penalty * (i + 1)
         tot_eos = tot_eos.masked_fill(done[utt], NEG_INF) + length_penalty * i
@@ -114,6 +128,9 @@ def beam_search(
         if use_ctc:
             ctc = ctc_c[row, col_c].view(B, K)
             ctc_state = scorer.advance(scorer.select(ctc_state, row), utt, tok)
+        if use_lm:
+            lm_score = lm_c[row, col_c].view(B, K)
+            lm_states = lm.advance(lm_states, row.tolist(), tok.tolist())
         if i < L_max:
             tokens = prefix.clone()
             tokens[:, :, i] = tok.view(B, K)
@@ -121,7 +138,7 @@ def beam_search(
         dec_state = dec_state.select(row, same_memory=True)  # rows stay in their utterance
 
         # An utterance is done when no live hypothesis can enter its n-best any more.
-        best_live = ((1 - lam) * att + lam * ctc).max(dim=1).values
+        best_live = ((1 - lam) * att + lam * ctc + lm_weight * lm_score).max(dim=1).values
         if length_norm:
             bound = best_live / (max_len + 1).to(best_live.dtype)
         else:

@@ -78,11 +78,12 @@ def decode_set(
         log.warning("%s: %d cut(s) failed to load: %s", title, len(failed), " ".join(failed[:20]))
     write_kaldi_text(out_dir / "hyp", hyps)
     write_kaldi_text(out_dir / "ref", refs)
+    lm = decode_options.get("lm")
     return write_report(
         score(refs, hyps, cer=cer, normalize=normalize),
         out_dir,
         title=title,
-        **decode_options,
+        **{**decode_options, "lm": lm.lm.source if lm is not None else None},
         rtf=round(wall / audio, 5) if audio else None,
         rtf_model=round(model_seconds / audio, 5) if audio else None,
         decode_seconds=round(wall, 3),

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from asr.models.attention import RelPositionMultiHeadAttention
+from asr.models.dropout import Dropout
 from asr.models.encoder import residual
 from asr.models.feed_forward import FeedForward
 from asr.models.mask import key_padding_allowed, make_pad_mask
@@ -32,7 +33,7 @@ class ConvolutionModule(nn.Module):
         )
         self.norm = nn.LayerNorm(d_model)
         self.pointwise_out = nn.Linear(d_model, d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
         """x (B, T, d), pad (B, T) True at padding → (B, T, d)."""
@@ -63,7 +64,7 @@ class ConformerLayer(nn.Module):
         self.norm_conv = nn.LayerNorm(d_model)
         self.norm_ffn = nn.LayerNorm(d_model)
         self.norm_final = nn.LayerNorm(d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(
         self, x: torch.Tensor, pos_emb: torch.Tensor, allowed: torch.Tensor, pad: torch.Tensor

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from asr.models.attention import MultiHeadAttention
+from asr.models.dropout import Dropout
 from asr.models.encoder import residual
 from asr.models.feed_forward import FeedForward
 from asr.models.mask import decoder_self_allowed, key_padding_allowed, make_pad_mask
@@ -70,7 +71,7 @@ class TransformerDecoderLayer(nn.Module):
         self.norm_self = nn.LayerNorm(d_model)
         self.norm_cross = nn.LayerNorm(d_model)
         self.norm_ffn = nn.LayerNorm(d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(
         self,

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from asr.models.attention import MultiHeadAttention
+from asr.models.dropout import Dropout
 from asr.models.feed_forward import FeedForward
 from asr.models.mask import key_padding_allowed, make_pad_mask
 from asr.models.positional import PositionalEncoding
@@ -45,7 +46,7 @@ class TransformerEncoderLayer(nn.Module):
         self.ffn = FeedForward(d_model, ffn_dim, dropout)
         self.norm_attn = nn.LayerNorm(d_model)
         self.norm_ffn = nn.LayerNorm(d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
         x = residual(

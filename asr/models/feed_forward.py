@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from asr.models.dropout import Dropout
+
 ACTIVATIONS = {"relu": nn.ReLU, "swish": nn.SiLU, "gelu": nn.GELU}
 
 
@@ -18,7 +20,7 @@ class FeedForward(nn.Module):
         self.net = nn.Sequential(
             nn.Linear(d_model, ffn_dim),
             ACTIVATIONS[activation](),
-            nn.Dropout(dropout),
+            Dropout(dropout),
             nn.Linear(ffn_dim, d_model),
         )
 

@@ -7,6 +7,8 @@ import math
 import torch
 from torch import nn
 
+from asr.models.dropout import Dropout
+
 
 def sinusoid(positions: torch.Tensor, d_model: int) -> torch.Tensor:
     """(N,) positions → (N, d_model) table: sin at even dims, cos at odd, as in Vaswani et al."""
@@ -27,7 +29,7 @@ class PositionalEncoding(nn.Module):
         super().__init__()
         self.d_model = d_model
         self.scale = math.sqrt(d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
         positions = torch.arange(offset, offset + x.shape[1], device=x.device)
@@ -45,7 +47,7 @@ class RelPositionalEncoding(nn.Module):
         super().__init__()
         self.d_model = d_model
         self.scale = math.sqrt(d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         t = x.shape[1]

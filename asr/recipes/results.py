@@ -16,12 +16,15 @@ from asr.decode import METHODS  # a decode dir is <set>_<method>; both may hold 
 
 
 def split_decode_dir(name: str) -> tuple[str, str]:
-    """``test-clean_joint_ctc_attention`` -> (``test-clean``, ``joint_ctc_attention``)."""
+    """``test-clean_joint_ctc_attention`` -> (``test-clean``, ``joint_ctc_attention``); a
+    ``_lm`` suffix (decoded with a word LM) -> method ``joint_ctc_attention + word LM``."""
+    lm = " + word LM" if name.endswith("_lm") else ""
+    name = name.removesuffix("_lm")
     for method in METHODS:
         if name.endswith("_" + method):
-            return name[: -len(method) - 1], method
+            return name[: -len(method) - 1], method + lm
     test_set, _, method = name.rpartition("_")
-    return test_set, method
+    return test_set, method + lm
 
 
 def decode_rows(exp_dir: Path) -> list[tuple[str, str, str, float | None, float | None]]:

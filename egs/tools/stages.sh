@@ -30,17 +30,21 @@ average_model() {
   asr-average "$1" --num "$2" --mode best --out "$1/average.pt"
 }
 
-# decode_sets EXP BEAM CTC_WEIGHT METRIC SETS METHOD...
+# decode_sets EXP BEAM CTC_WEIGHT METRIC SETS METHOD... [-- key=value ...]
 #   asr-decode EXP/average.pt on each data set named in SETS (space-separated, e.g.
 #   "dev test"), once per METHOD, scored by METRIC (wer or cer); writes
-#   EXP/decode/<set>_<method>/.
+#   EXP/decode/<set>_<method>/. key=value arguments after -- go to every asr-decode (e.g.
+#   lm=data/lm/3gram.json lm_weight=0.2, which writes <set>_<method>_lm/).
 decode_sets() {
   local exp=$1 beam=$2 ctc_weight=$3 metric=$4 sets=$5 test_sets="" set method
+  local methods=()
   shift 5
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do methods+=("$1"); shift; done
+  if [ $# -gt 0 ]; then shift; fi
   for set in $sets; do test_sets+="${test_sets:+, }$set: data/$set/cuts.jsonl.gz"; done
-  for method in "$@"; do
+  for method in "${methods[@]}"; do
     asr-decode "exp_dir=$exp" "test_sets={$test_sets}" "method=$method" "beam=$beam" \
-      "ctc_weight=$ctc_weight" checkpoint=average.pt "metric=$metric"
+      "ctc_weight=$ctc_weight" checkpoint=average.pt "metric=$metric" "$@"
   done
 }
 

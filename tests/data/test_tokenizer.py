@@ -71,6 +71,21 @@ def test_sentencepiece_round_trip(model_type, vocab_size):
         assert tok.decode(tok.encode(text)) == text
 
 
+@pytest.mark.parametrize("kind", ["char", "sentencepiece"])
+def test_pieces_spell_the_text_with_word_starts_marked(kind):
+    corpus = _english_corpus()
+    if kind == "char":
+        tok = CharTokenizer.train(corpus)
+    else:
+        tok = SentencePieceTokenizer.train(corpus, vocab_size=30, model_type="unigram")
+    pieces = tok.pieces
+    assert len(pieces) == tok.vocab_size and pieces[tok.sos_eos_id] == "<sos/eos>"
+    for text in corpus[:20]:
+        spelled = "".join(pieces[i] for i in tok.encode(text))
+        assert spelled.replace(SPACE, " ").split() == text.split()
+        assert spelled.count(SPACE) in (len(text.split()), len(text.split()) - 1)
+
+
 def test_sentencepiece_counts_unknown_characters():
     tok = SentencePieceTokenizer.train(_english_corpus(), vocab_size=40)
     ids = tok.encode("cat QQ")

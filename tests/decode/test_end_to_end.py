@@ -11,6 +11,7 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from asr.bin.decode import CONF_DIR, run
+from asr.bin.train_lm import main as train_lm_main
 from asr.bin.transcribe import main as transcribe_main
 from asr.data.cmvn import CmvnStats
 from asr.data.features import fbank
@@ -138,3 +139,23 @@ def test_asr_decode_writes_the_set_report(run_dir, tmp_path):
     assert summary["rtf"] > 0 and summary["audio_seconds"] == pytest.approx(1.9)
     assert summary["method"] == "joint_ctc_attention" and summary["beam"] == 3
     assert "Sum/Avg" in (out / "summary.txt").read_text()
+
+
+def test_asr_decode_with_a_word_lm_spells_only_its_words(run_dir, tmp_path):
+    kaldi = tmp_path / "test"
+    kaldi.mkdir()
+    (kaldi / "wav.scp").write_text(f"u0 {run_dir / 'utt0.wav'}\nu1 {run_dir / 'utt1.wav'}\n")
+    (kaldi / "text").write_text("u0 hello world\nu1 good morning\n")
+    (tmp_path / "lm_text").write_text("a hello world\nb good morning\nc hello\n")
+    train_lm_main([str(tmp_path / "lm_text"), "--order", "2", "--out", str(tmp_path / "lm.json")])
+    overrides = [
+        f"exp_dir={run_dir / 'exp'}", f"test_sets={{test: {kaldi}}}", f"out_dir={tmp_path / 'out'}",
+        "method=joint_ctc_attention", "beam=4", "pre_beam=100", "num_workers=0",
+        "progress=false", f"lm={tmp_path / 'lm.json'}", "lm_weight=0.5",
+    ]  # fmt: skip
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        summary = run(compose("decode", overrides=overrides))["test"]
+    hyp = (tmp_path / "out" / "test_joint_ctc_attention_lm" / "hyp").read_text().split()
+    words = set(hyp) - {"u0", "u1"}  # pre_beam 100: every token is a candidate at every step
+    assert words and words <= {"hello", "world", "good", "morning"}
+    assert summary["lm"] == str(tmp_path / "lm.json") and summary["lm_weight"] == 0.5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes.util
+import os
 import subprocess
 from pathlib import Path
 
@@ -97,3 +99,16 @@ def test_recipe_scripts_parse_and_show_usage(recipe: str):
     assert proc.returncode == 0 and "--stage" in proc.stdout
     proc = subprocess.run([str(run_sh), "--no-such-option", "1"], capture_output=True, text=True)
     assert proc.returncode == 2 and "unknown option --no-such-option" in proc.stderr
+
+
+@pytest.mark.parametrize("opt_out", [False, True])
+def test_stages_run_under_tcmalloc_unless_opted_out(tmp_path: Path, opt_out: bool):
+    tcmalloc = ctypes.util.find_library("tcmalloc_minimal")
+    if tcmalloc is None:
+        pytest.skip("libtcmalloc-minimal4 is not installed (tools/setup.sh installs it)")
+    script = tmp_path / "run.sh"
+    script.write_text(f'. {RECIPE_SH} "$@"\necho "preload=${{LD_PRELOAD:-}}"\n')
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    env |= {"ASR_SKIP_SETUP": "1", "ASR_TCMALLOC": "0" if opt_out else "1"}
+    out = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True).stdout
+    assert out.strip() == ("preload=" if opt_out else f"preload={tcmalloc}")

@@ -59,6 +59,13 @@ def test_every_stage_runs_and_a_second_run_is_a_no_op(tmp_path: Path):
         assert 0 <= summary["wer"]
     table = (exp / "results.md").read_text()
     assert all(f"| test | {m} |" in table for m in METHODS)
+    # Stage 2's word 3-gram, fused in one more decode: it spells training-text words only.
+    train_text = read_table(recipe / "data" / "train" / "text").values()
+    vocabulary = {w for t in train_text for w in t.split()}
+    lm_hyp = read_table_allow_empty(exp / "decode" / "test_joint_ctc_attention_lm" / "hyp")
+    assert set(lm_hyp) == set(ref)
+    assert {w for t in lm_hyp.values() for w in t.split()} <= vocabulary
+    assert "| test | joint_ctc_attention + word LM |" in table
     assert (exp / "average.pt").is_file() and (exp / "config.yaml").is_file()
 
     again = _run(recipe, *TINY)

@@ -5,7 +5,9 @@
 #   ./run.sh --size 2000 --seed 1 --force     # smaller corpus, other seed, redo finished stages
 #   ./run.sh --vocab-words 0                  # open vocabulary (default: the 2,000 commonest words)
 #   ./run.sh --full                           # up to 2 hours of training, regularized after 25 min
-# Stages: 0 synthesize, 1 cuts + fbank + CMVN, 2 tokenizer, 3 train, 4 average, 5 decode test, 6 results.
+#   ./run.sh --lm-order 0                     # no word LM (default: a 3-gram, fused in one decode)
+# Stages: 0 synthesize, 1 cuts + fbank + CMVN, 2 tokenizer + word LM, 3 train, 4 average,
+#         5 decode test, 6 results.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -28,9 +30,11 @@ average_num=5
 methods="ctc_greedy attention_beam attention_rescoring joint_ctc_attention"
 beam=10
 ctc_weight=0.3
+lm_order=3                # word n-gram on the training transcripts (0: none)
+lm_weight=0.2             # its weight in joint_ctc_attention + word LM; chosen on dev (README)
 done_dir=exp/.done
 usage="usage: $0 [--stage N] [--stop-stage M] [--force] [--size UTTS | --hours H]
-          [--vocab-words N] [--nj N] [--seed S] [--full] [key=value ...]"
+          [--vocab-words N] [--lm-order N] [--nj N] [--seed S] [--full] [key=value ...]"
 . ../../tools/recipe.sh "$@"
 . ../../tools/stages.sh
 if $full; then experiment=synth_en_full exp=exp/synth_en_full; fi
@@ -47,15 +51,28 @@ prepare() {
   asr-prepare data/test data/test --precompute-features
 }
 
-tokenizer() {  # token_type vocab_size
+text_models() {  # token_type vocab_size lm_order
   asr-tokenizer --text data/train/cuts.jsonl.gz --type "$1" --vocab-size "$2" --out data/tokenizer
+  if [ "$3" -gt 0 ]; then
+    asr-train-lm data/train/text --order "$3" --out "data/lm/${3}gram.json"
+  fi
+}
+
+decode_test() {  # exp beam ctc_weight lm_order lm_weight methods...
+  local exp=$1 beam=$2 ctc_weight=$3 lm_order=$4 lm_weight=$5
+  shift 5
+  decode_sets "$exp" "$beam" "$ctc_weight" wer test "$@"
+  if [ "$lm_order" -gt 0 ]; then
+    decode_sets "$exp" "$beam" "$ctc_weight" wer test joint_ctc_attention -- \
+      "lm=data/lm/${lm_order}gram.json" "lm_weight=$lm_weight"
+  fi
 }
 
 run_stage 0 synthesize synthesize "$size" "$dev_size" "$test_size" "$seed" "$vocab_words"
 run_stage 1 prepare prepare
-run_stage 2 tokenizer tokenizer "$token_type" "$vocab_size"
+run_stage 2 tokenizer text_models "$token_type" "$vocab_size" "$lm_order"
 run_stage 3 train train_model "$exp" "$experiment" train data/tokenizer \
   ${overrides[@]+"${overrides[@]}"}
 run_stage 4 average average_model "$exp" "$average_num"
-run_stage 5 decode decode_sets "$exp" "$beam" "$ctc_weight" wer test $methods
+run_stage 5 decode decode_test "$exp" "$beam" "$ctc_weight" "$lm_order" "$lm_weight" $methods
 run_stage 6 results make_results "$exp"

@@ -1,0 +1,23 @@
+"""asr-train-lm: a word n-gram from Kaldi transcripts, loadable for decoding."""
+
+from __future__ import annotations
+
+import pytest
+
+from asr.bin.train_lm import main
+from asr.lm import NgramLM
+
+
+def test_trains_on_kaldi_text_files(tmp_path):
+    (tmp_path / "a").write_text("u1 the cat sat\nu2 the dog\n")
+    (tmp_path / "b").write_text("u3 a cat\nu4\n")  # an empty transcript is skipped
+    out = tmp_path / "lm" / "x"
+    main([str(tmp_path / "a"), str(tmp_path / "b"), "--order", "2", "--out", str(out)])
+    lm = NgramLM.load(out)
+    assert lm.order == 2 and lm.words == ["a", "cat", "dog", "sat", "the"]
+    assert lm.log_prob([lm.ids["the"]], lm.ids["cat"]) > lm.log_prob([lm.ids["the"]], lm.ids["a"])
+
+
+def test_a_missing_text_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope"):
+        main([str(tmp_path / "nope"), "--out", str(tmp_path / "lm.json")])
