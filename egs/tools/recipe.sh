@@ -29,14 +29,16 @@ fi
 if [ -x "$_recipe_root/.venv/bin/python" ]; then
   export PATH="$_recipe_root/.venv/bin:$PATH"
 fi
-# tcmalloc under every process a stage starts, when installed (tools/setup.sh installs it):
-# CPU training frees and re-allocates the same multi-MB activations every step, which glibc
-# hands back to the kernel and faults in again; tcmalloc keeps them (bench/allocator.py
-# measures the step time both ways). ASR_TCMALLOC=0, or an LD_PRELOAD already set, leaves it.
-if [ "${ASR_TCMALLOC:-1}" = 1 ] && [ -z "${LD_PRELOAD:-}" ] && [ "$(uname)" = Linux ]; then
-  _tcmalloc=$(python3 -c \
+# tcmalloc for training and decoding (train_model and decode_sets in stages.sh run under
+# LD_PRELOAD=$asr_preload), when installed (tools/setup.sh installs it): CPU training frees and
+# re-allocates the same multi-MB activations every step, which glibc hands back to the kernel
+# and faults in again; tcmalloc keeps them (bench/allocator.py). Not preloaded everywhere: the
+# synthesizers' thousands of short processes start slower under it (synth_en stage 0: +28 %).
+# ASR_TCMALLOC=0 leaves it out; an LD_PRELOAD already set is kept as it is.
+asr_preload=${LD_PRELOAD:-}
+if [ "${ASR_TCMALLOC:-1}" = 1 ] && [ -z "$asr_preload" ] && [ "$(uname)" = Linux ]; then
+  asr_preload=$(python3 -c \
     "import ctypes.util; print(ctypes.util.find_library('tcmalloc_minimal') or '')")
-  if [ -n "$_tcmalloc" ]; then export LD_PRELOAD=$_tcmalloc; fi
 fi
 : "${stage:=0}" "${stop_stage:=100}" "${force:=false}" "${done_dir:=exp/.done}"
 

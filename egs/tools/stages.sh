@@ -19,7 +19,7 @@
 train_model() {
   local exp=$1 experiment=$2 train=$3 tokenizer=$4
   shift 4
-  asr-train "hydra.searchpath=[file://$PWD/conf]" "experiment=$experiment" "exp_dir=$exp" \
+  LD_PRELOAD=${asr_preload:-} asr-train "hydra.searchpath=[file://$PWD/conf]" "experiment=$experiment" "exp_dir=$exp" \
     "data.train_cuts=data/$train/cuts.jsonl.gz" data.dev_cuts=data/dev/cuts.jsonl.gz \
     "data.tokenizer=$tokenizer" "data.cmvn=data/$train/cmvn.json" resume=auto "$@"
 }
@@ -43,7 +43,7 @@ decode_sets() {
   if [ $# -gt 0 ]; then shift; fi
   for set in $sets; do test_sets+="${test_sets:+, }$set: data/$set/cuts.jsonl.gz"; done
   for method in "${methods[@]}"; do
-    asr-decode "exp_dir=$exp" "test_sets={$test_sets}" "method=$method" "beam=$beam" \
+    LD_PRELOAD=${asr_preload:-} asr-decode "exp_dir=$exp" "test_sets={$test_sets}" "method=$method" "beam=$beam" \
       "ctc_weight=$ctc_weight" checkpoint=average.pt "metric=$metric" "$@"
   done
 }

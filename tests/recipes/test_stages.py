@@ -102,13 +102,28 @@ def test_recipe_scripts_parse_and_show_usage(recipe: str):
 
 
 @pytest.mark.parametrize("opt_out", [False, True])
-def test_stages_run_under_tcmalloc_unless_opted_out(tmp_path: Path, opt_out: bool):
+def test_training_and_decoding_run_under_tcmalloc_unless_opted_out(tmp_path: Path, opt_out: bool):
     tcmalloc = ctypes.util.find_library("tcmalloc_minimal")
     if tcmalloc is None:
         pytest.skip("libtcmalloc-minimal4 is not installed (tools/setup.sh installs it)")
+    bin_dir = tmp_path / "bin"  # stand-ins for the CLIs that report what they were started with
+    bin_dir.mkdir()
+    for cli in ("asr-train", "asr-decode"):
+        (bin_dir / cli).write_text(f'#!/bin/sh\necho "{cli} preload=${{LD_PRELOAD:-}}"\n')
+        (bin_dir / cli).chmod(0o755)
+    stages = RECIPE_SH.parent / "stages.sh"
     script = tmp_path / "run.sh"
-    script.write_text(f'. {RECIPE_SH} "$@"\necho "preload=${{LD_PRELOAD:-}}"\n')
+    script.write_text(
+        f'. {RECIPE_SH} "$@"\n. {stages}\nPATH={bin_dir}:$PATH\n'
+        'echo "stage preload=${LD_PRELOAD:-}"\n'
+        "train_model exp/x x train data/tok\ndecode_sets exp/x 1 0.3 wer test ctc_greedy\n"
+    )
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     env |= {"ASR_SKIP_SETUP": "1", "ASR_TCMALLOC": "0" if opt_out else "1"}
-    out = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True).stdout
-    assert out.strip() == ("preload=" if opt_out else f"preload={tcmalloc}")
+    proc = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    expected = "" if opt_out else tcmalloc
+    assert proc.stdout.splitlines() == [
+        "stage preload=",  # other processes (synthesizers, sox) start without it
+        f"asr-train preload={expected}",
+        f"asr-decode preload={expected}",
+    ], proc.stderr
