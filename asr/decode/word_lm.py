@@ -106,7 +106,9 @@ class WordLMScorer:
         out = [self.final_score(s) if a else NEG_INF for s, a in zip(states, flags, strict=True)]
         return torch.tensor(out, dtype=torch.float32, device=alive.device)
 
-    def advance(self, states: list[WordState], rows: list[int], tokens: list[int]):
+    def advance(
+        self, states: list[WordState], rows: list[int], tokens: list[int]
+    ) -> list[WordState]:
         """The states the search keeps: ``states[rows[i]]`` extended by ``tokens[i]`` (a row
         the search keeps dead, at ``-inf``, keeps its old state)."""
         return [self.step(states[r], t) or states[r] for r, t in zip(rows, tokens, strict=True)]
