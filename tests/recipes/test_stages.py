@@ -120,7 +120,9 @@ def test_training_and_decoding_run_under_tcmalloc_unless_opted_out(tmp_path: Pat
     )
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     env |= {"ASR_SKIP_SETUP": "1", "ASR_TCMALLOC": "0" if opt_out else "1"}
-    proc = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     expected = "" if opt_out else tcmalloc
     assert proc.stdout.splitlines() == [
         "stage preload=",  # other processes (synthesizers, sox) start without it
