@@ -15,13 +15,15 @@
 # train_model EXP EXPERIMENT TRAIN_SET TOKENIZER_DIR [key=value ...]
 #   asr-train conf/experiment/EXPERIMENT.yaml into EXP on data/TRAIN_SET (its cuts and
 #   cmvn.json) with the tokenizer in TOKENIZER_DIR, validating on data/dev; resumes from
-#   EXP's last checkpoint (resume=auto). key=value arguments are Hydra overrides.
+#   EXP's last checkpoint (resume=auto). key=value arguments are Hydra overrides. Training and
+#   decoding run under $asr_preload (tcmalloc, found by recipe.sh).
 train_model() {
   local exp=$1 experiment=$2 train=$3 tokenizer=$4
   shift 4
-  LD_PRELOAD=${asr_preload:-} asr-train "hydra.searchpath=[file://$PWD/conf]" "experiment=$experiment" "exp_dir=$exp" \
-    "data.train_cuts=data/$train/cuts.jsonl.gz" data.dev_cuts=data/dev/cuts.jsonl.gz \
-    "data.tokenizer=$tokenizer" "data.cmvn=data/$train/cmvn.json" resume=auto "$@"
+  LD_PRELOAD=${asr_preload:-} asr-train "hydra.searchpath=[file://$PWD/conf]" \
+    "experiment=$experiment" "exp_dir=$exp" "data.train_cuts=data/$train/cuts.jsonl.gz" \
+    data.dev_cuts=data/dev/cuts.jsonl.gz "data.tokenizer=$tokenizer" \
+    "data.cmvn=data/$train/cmvn.json" resume=auto "$@"
 }
 
 # average_model EXP NUM
