@@ -8,6 +8,7 @@ both see the same machine load), and the peak memory a step adds.
 
     .venv/bin/python bench/train_step.py                       # CPU, all presets, fp32
     .venv/bin/python bench/train_step.py --presets tiny --profile
+    .venv/bin/python bench/train_step.py --presets tiny --dropout 0 [--compile]
     .venv/bin/python bench/train_step.py --device cuda --precision bf16 --batch 64
 """
 
@@ -66,14 +67,19 @@ def bench_preset(
     precision: str,
     repeats: int,
     profile: bool,
+    dropout: float | None = None,
+    compile_model: bool = False,
 ) -> StepResult:
     torch.manual_seed(0)
-    model = build_ours(preset, vocab).to(device)
-    step = make_train_step(model, our_loss, batch, precision)
-    step()  # warm-up: allocations, Adam state
+    overrides = {} if dropout is None else {"dropout": dropout}
+    model = build_ours(preset, vocab, **overrides).to(device)
+    flops = count_flops(make_train_step(model, our_loss, batch, precision))  # eager: countable
+    # torch.compile (inductor) of the whole model; the first steps below compile it.
+    step = make_train_step(torch.compile(model) if compile_model else model, our_loss, batch,
+                           precision)  # fmt: skip
+    step()  # warm-up: allocations, Adam state (and compilation)
     with peak_memory(device) as mem:
         step()
-    flops = count_flops(step)
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32
     matmul, matmul_flops = matmul_reference(device, dtype, 8192 if device == "cuda" else 1024)
     times = interleaved_times({"step": step, "matmul": matmul}, repeats, warmup=0, device=device)
@@ -116,13 +122,18 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, help="longest transcript in tokens")
     parser.add_argument("--repeats", type=int, default=5, help="timed steps per preset")
     parser.add_argument("--profile", action="store_true", help="print the top ops of one step")
+    parser.add_argument("--dropout", type=float, help="override the presets' dropout rate")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is visible")
 
-    print(f"# {machine_line(args.device)}; {args.precision}")
+    extra = (f"; dropout {args.dropout:g}" if args.dropout is not None else "") + (
+        "; torch.compile" if args.compile else ""
+    )
+    print(f"# {machine_line(args.device)}; {args.precision}{extra}")
     print()
     print(
         "| preset | params | batch | best s/step | audio s / wall s | GFLOP/step "
@@ -140,8 +151,9 @@ def main() -> None:
         vocab = defaults["vocab"]
         batch = make_batch(b, round(seconds * 100), tokens, vocab).to(args.device)
         r = bench_preset(
-            preset, batch, vocab, args.device, args.precision, args.repeats, args.profile
-        )
+            preset, batch, vocab, args.device, args.precision, args.repeats, args.profile,
+            args.dropout, args.compile,
+        )  # fmt: skip
         print(
             f"| {r.preset} | {r.params / 1e6:.1f} M | {r.batch} | {r.seconds_per_step:.2f} "
             f"| {r.audio_per_second:.1f} | {r.flops / 1e9:.0f} | {r.matmul_flops_per_s / 1e9:.0f} "

@@ -11,7 +11,6 @@ spelling no vocabulary word begins with: decoding is restricted to the LM's voca
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -45,7 +44,7 @@ class WordLMScorer:
         self.lm = lm
         self.pieces = pieces
         self.invalid = invalid
-        self._range_log = lru_cache(maxsize=1 << 18)(self._range_log_uncached)
+        self._prefix_log = lru_cache(maxsize=1 << 18)(lm.prefix_log_prob)
 
     @classmethod
     def for_tokenizer(cls, lm: NgramLM, tokenizer: Tokenizer) -> WordLMScorer:
@@ -61,7 +60,7 @@ class WordLMScorer:
         """Log-probability of the sentences that begin like ``state``."""
         if state.partial is None:
             return 0.0
-        return state.done + self._range_log(state.history, state.partial)
+        return state.done + self._prefix_log(state.history, state.partial)
 
     def step(self, state: WordState, token: int) -> WordState | None:
         """``state`` extended by ``token``; None when no vocabulary word can follow."""
@@ -123,10 +122,3 @@ class WordLMScorer:
         done = state.done + self.lm.log_prob(state.history, word)
         history = (state.history + (word,))[1:] if self.lm.order > 1 else state.history
         return WordState(history, done, "")
-
-    def _range_log_uncached(self, history: tuple[int, ...], prefix: str) -> float:
-        return self._log(self.lm.range_prob(history, *self.lm.prefix_range(prefix)))
-
-    @staticmethod
-    def _log(p: float) -> float:
-        return math.log(p) if p > 0 else NEG_INF

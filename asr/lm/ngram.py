@@ -94,8 +94,12 @@ class NgramLM:
 
     def log_prob(self, history: Sequence[int], word: int) -> float:
         """Natural-log ``P(word | history)``; ``-inf`` where the probability is 0."""
-        p = self.range_prob(history, word, word + 1)
-        return math.log(p) if p > 0 else -math.inf
+        return _log(self.range_prob(history, word, word + 1))
+
+    def prefix_log_prob(self, history: Sequence[int], prefix: str) -> float:
+        """Natural-log probability that the next word begins with ``prefix``; ``-inf`` if none
+        does (``""``: that another word follows, i.e. not ``</s>``)."""
+        return _log(self.range_prob(history, *self.prefix_range(prefix)))
 
     def sentence_log_prob(self, words: Sequence[str]) -> float:
         """Natural-log probability of a whole sentence, ``</s>`` included."""
@@ -128,6 +132,10 @@ class NgramLM:
         lm = cls(data["words"], int(data["order"]), counts)
         lm.source = str(path)
         return lm
+
+
+def _log(p: float) -> float:
+    return math.log(p) if p > 0 else -math.inf
 
 
 def _discount(level: dict[tuple, Counter]) -> float:

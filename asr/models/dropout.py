@@ -55,4 +55,4 @@ class Dropout(nn.Dropout):
         # A float mask, scaled once: forward and backward are then one plain multiply each
         # (autograd keeps just the mask), where a boolean mask costs a conversion in both.
         scale = keep_mask(x.shape, self.p, key).to(x.dtype).mul_(1.0 / (1.0 - self.p))
-        return x * scale
+        return x.mul_(scale) if self.inplace else x * scale

@@ -33,7 +33,8 @@ fi
 # LD_PRELOAD=$asr_preload), when installed (tools/setup.sh installs it): CPU training frees and
 # re-allocates the same multi-MB activations every step, which glibc hands back to the kernel
 # and faults in again; tcmalloc keeps them (bench/allocator.py). Not preloaded everywhere: the
-# synthesizers' thousands of short processes start slower under it (synth_en stage 0: +28 %).
+# synthesizers' thousands of short processes start slower under it (1,000 synth_en utterances:
+# 20.5 s against 16.0 s).
 # ASR_TCMALLOC=0 leaves it out; an LD_PRELOAD already set is kept as it is.
 asr_preload=${LD_PRELOAD:-}
 if [ "${ASR_TCMALLOC:-1}" = 1 ] && [ -z "$asr_preload" ] && [ "$(uname)" = Linux ]; then

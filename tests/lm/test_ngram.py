@@ -44,9 +44,11 @@ def test_prefix_range_sums_the_words_that_begin_with_the_prefix():
         lo, hi = lm.prefix_range(prefix)
         expected = [w for w in lm.words if w.startswith(prefix)]
         assert lm.words[lo:hi] == expected, prefix
-        assert lm.range_prob(h, lo, hi) == pytest.approx(
-            sum(math.exp(lm.log_prob(h, lm.ids[w])) for w in expected)
-        )
+        total = sum(math.exp(lm.log_prob(h, lm.ids[w])) for w in expected)
+        assert lm.range_prob(h, lo, hi) == pytest.approx(total)
+        log_total = math.log(total) if total else -math.inf
+        assert lm.prefix_log_prob(h, prefix) == pytest.approx(log_total)
+    assert lm.prefix_log_prob(h, "z") == -math.inf
 
 
 def test_seen_continuations_beat_unseen_ones_and_unseen_histories_back_off():

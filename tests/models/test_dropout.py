@@ -82,3 +82,11 @@ def test_is_a_drop_in_for_nn_dropout_whose_rate_can_be_changed() -> None:
     drop.p = 0.6  # as RegularizationWarmup does
     rate = (drop.train()(torch.ones(N)) != 0).float().mean().item()
     assert rate == pytest.approx(0.4, abs=0.005)
+
+
+def test_inplace_dropout_writes_into_its_input() -> None:
+    torch.manual_seed(0)
+    x = torch.ones(64, 32)
+    y = Dropout(0.5, inplace=True).train()(x)
+    assert y.data_ptr() == x.data_ptr()
+    assert set(x.unique().tolist()) == {0.0, 2.0}
