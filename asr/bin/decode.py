@@ -78,7 +78,7 @@ def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
             max_duration=float(cfg.max_duration),
             num_workers=int(cfg.num_workers),
             device=device,
-            title=f"{name} ({cfg.method}{' + word LM' if lm else ''}, beam {cfg.beam})",
+            title=f"{name} ({cfg.method}{' + n-gram LM' if lm else ''}, beam {cfg.beam})",
             progress=bool(cfg.progress),
         )
         log.info(

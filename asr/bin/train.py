@@ -7,6 +7,7 @@ library below takes plain arguments. See conf/train.yaml for the command line.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import hydra
@@ -58,6 +59,34 @@ def find_resume_checkpoint(resume: str | None, exp_dir: Path) -> str | None:
     return str(newest)
 
 
+def schedule_length(cfg: DictConfig, batches_per_epoch: Callable[[], int]) -> dict[str, int]:
+    """``{"total_steps": N}`` for a scheduler configured with ``total_steps: null``: the
+    optimizer steps of ``trainer.max_epochs`` epochs (less with ``max_steps``,
+    ``limit_train_batches`` or ``accumulate_grad_batches``), or ``max_steps`` when the epochs
+    are open-ended; ``{}`` for any other scheduler."""
+    scheduler = cfg.optim.get("scheduler")
+    if scheduler is None or "total_steps" not in scheduler or scheduler.total_steps is not None:
+        return {}
+    trainer = cfg.trainer
+    max_epochs, max_steps = trainer.get("max_epochs") or -1, trainer.get("max_steps") or -1
+    if max_epochs < 1 and max_steps < 1:
+        raise ValueError("optim.scheduler.total_steps=null needs trainer.max_epochs or max_steps")
+    if max_epochs < 1:
+        log.info("schedule over trainer.max_steps = %d optimizer steps", max_steps)
+        return {"total_steps": max_steps}
+    batches = batches_per_epoch()
+    limit = trainer.get("limit_train_batches")
+    if isinstance(limit, int) and not isinstance(limit, bool):
+        batches = min(batches, limit)
+    elif isinstance(limit, float):
+        batches = int(batches * limit)
+    steps = max_epochs * (batches // max(1, trainer.get("accumulate_grad_batches") or 1))
+    if max_steps > 0:
+        steps = min(steps, max_steps)
+    log.info("schedule over %d optimizer steps (%d batches per epoch)", steps, batches)
+    return {"total_steps": steps}
+
+
 def train(cfg: DictConfig) -> Path:
     """Build everything from ``cfg``, write the run directory, fit; return the run directory."""
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
@@ -71,8 +100,6 @@ def train(cfg: DictConfig) -> Path:
     tokenizer = load_tokenizer(cfg.data.tokenizer)
     cmvn_mean, cmvn_istd = load_cmvn(cfg.data.cmvn)
     model = instantiate(cfg.model, cmvn_mean=cmvn_mean, cmvn_istd=cmvn_istd)
-    scheduler = instantiate(cfg.optim.scheduler) if cfg.optim.get("scheduler") else None
-    module = ASRLightningModule(model, tokenizer, instantiate(cfg.optim.optimizer), scheduler)
     data_args = {k: v for k, v in resolved["data"].items() if k not in NOT_DATAMODULE_ARGS}
     datamodule = ASRDataModule(tokenizer=tokenizer, **data_args)
     callbacks = [instantiate(c) for c in cfg.callbacks.values() if c is not None]
@@ -84,6 +111,11 @@ def train(cfg: DictConfig) -> Path:
         plugins=[AtomicCheckpointIO()],
         default_root_dir=exp_dir,
     )
+    scheduler = None
+    if cfg.optim.get("scheduler"):
+        length = schedule_length(cfg, lambda: datamodule.batches_per_epoch(trainer.world_size))
+        scheduler = instantiate(cfg.optim.scheduler, **length)
+    module = ASRLightningModule(model, tokenizer, instantiate(cfg.optim.optimizer), scheduler)
     params = sum(p.numel() for p in model.parameters())
     log.info("model: %.2f M parameters; run directory %s", params / 1e6, exp_dir)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)

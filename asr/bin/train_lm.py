@@ -1,8 +1,10 @@
-"""``asr-train-lm TEXT... --out LM.json [--order 3]``: a word n-gram LM from Kaldi transcripts.
+"""``asr-train-lm TEXT... --out LM.json [--order 3] [--unit char] [--plain]``: an n-gram LM.
 
-Each TEXT is a Kaldi ``text`` file (``utt-id word word ...``); every distinct transcript line
-counts once per utterance it labels. The LM's vocabulary is the words of these transcripts, and
-decoding with it (``asr-decode lm=LM.json``) spells only those words.
+Each TEXT is a Kaldi ``text`` file (``utt-id word word ...``), where every transcript counts once
+per utterance it labels, or with ``--plain`` a text corpus of one sentence per line. The LM's
+vocabulary is the words of these sentences (``--unit char``: their characters, spaces dropped,
+for scripts written without spaces), and decoding with it (``asr-decode lm=LM.json``) spells
+only those words.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from pathlib import Path
 
 from asr.lm import NgramLM
+from asr.lm.ngram import UNITS
 from asr.scoring.text import read_kaldi_text
 
 log = logging.getLogger(__name__)
@@ -19,21 +22,34 @@ log = logging.getLogger(__name__)
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="asr-train-lm", description="Train a word n-gram LM on Kaldi transcripts."
+        prog="asr-train-lm", description="Train a word or character n-gram LM on transcripts."
     )
     parser.add_argument("text", type=Path, nargs="+", help="Kaldi text file(s)")
+    parser.add_argument(
+        "--plain", action="store_true", help="TEXT files hold one sentence per line, no ids"
+    )
     parser.add_argument("--out", type=Path, required=True, help="LM file to write (JSON)")
     parser.add_argument("--order", type=int, default=3, help="n-gram order (default 3)")
+    parser.add_argument(
+        "--unit", choices=UNITS, default="word", help="LM unit: word (default) or char"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    sentences = [t.split() for path in args.text for t in read_kaldi_text(path).values()]
-    lm = NgramLM.train((s for s in sentences if s), order=args.order)
+    texts = [t for path in args.text for t in _sentences(path, args.plain)]
+    sentences = [t.split() if args.unit == "word" else list("".join(t.split())) for t in texts]
+    lm = NgramLM.train((s for s in sentences if s), order=args.order, unit=args.unit)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     lm.save(args.out)
     log.info(
-        "%d-gram LM on %d sentences, %d words -> %s",
-        args.order, len(sentences), len(lm.words), args.out,
+        "%d-gram %s LM on %d sentences, %d %ss -> %s",
+        args.order, args.unit, len(sentences), len(lm.words), args.unit, args.out,
     )  # fmt: skip
+
+
+def _sentences(path: Path, plain: bool) -> list[str]:
+    if plain:
+        return path.read_text(encoding="utf-8").splitlines()
+    return list(read_kaldi_text(path).values())
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Scores by method (all log-probabilities, summed over the sequence):
 - ``joint_ctc_attention``: λ·log P_ctc(y) + (1 − λ)·log P_att(y, <eos>) (+ length terms);
 - ``attention_rescoring``: the same mixture over the CTC prefix-beam n-best.
 
-The two label-synchronous beam searches also take a word LM (``lm``, ``asr.decode.word_lm``)
+The two label-synchronous beam searches also take an n-gram LM (``lm``, ``asr.decode.word_lm``)
 whose log-probability enters with weight ``lm_weight`` (shallow fusion).
 """
 
@@ -93,7 +93,7 @@ def decode_encoded(
     if method not in ("ctc_greedy", "ctc_prefix_beam") and model.decoder is None:
         raise ValueError(f"method {method!r} needs an attention decoder; this model has none")
     if lm is not None and method not in ("attention_beam", "joint_ctc_attention"):
-        raise ValueError(f"a word LM fuses into attention_beam or joint_ctc_attention: {method}")
+        raise ValueError(f"an n-gram LM fuses into attention_beam or joint_ctc_attention: {method}")
     if lm_weight < 0:
         raise ValueError(f"lm_weight must be >= 0, got {lm_weight}")
     if method == "attention_greedy":

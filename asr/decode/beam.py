@@ -8,7 +8,7 @@ search. The score of a hypothesis y is
 
     (1 − λ)·log P_att(y, <eos>) + λ·log P_ctc(y) + β·log P_lm(y)  +  length_penalty·|y|
 
-(λ = ctc_weight; β = lm_weight, with a word LM scorer, asr.decode.word_lm)
+(λ = ctc_weight; β = lm_weight, with an n-gram LM scorer, asr.decode.word_lm)
 
 or, with ``length_norm``, the same without the penalty divided by |y| + 1. An utterance stops
 when its n-best is full and no live hypothesis can still beat its worst entry (scores only fall

@@ -1,4 +1,4 @@
-"""Word n-gram scores for token prefixes: shallow fusion of a word LM into label-synchronous search.
+"""N-gram LM scores for token prefixes: shallow fusion of a word or character LM into beam search.
 
 A hypothesis spells words out in tokens whose pieces mark a word start with ``▁`` (SentencePiece,
 or characters with the space token). Its LM score is the log of the LM probability of every
@@ -7,6 +7,9 @@ probability that the next word starts with the partial word (``NgramLM.range_pro
 look-ahead over the vocabulary's prefix tree in the manner of Hori et al., 2018). The score so
 only falls as tokens are added, reaches ``log P(sentence)`` at ``<eos>``, and is ``-inf`` for a
 spelling no vocabulary word begins with: decoding is restricted to the LM's vocabulary.
+
+A character LM (``NgramLM.unit == "char"``, for scripts written without spaces) has no partial
+words: each character a token spells is one LM unit, scored as it is spelled.
 """
 
 from __future__ import annotations
@@ -39,8 +42,11 @@ class WordLMScorer:
     """
 
     def __init__(self, lm: NgramLM, pieces: list[str], invalid: set[int]):
-        if not any(p.startswith(SPACE) for p in pieces):
-            raise ValueError("a word LM needs word boundaries (pieces starting with '▁')")
+        if lm.unit == "word" and not any(p.startswith(SPACE) for p in pieces):
+            raise ValueError(
+                "a word LM needs word boundaries (pieces starting with '▁'); "
+                "for text without spaces train a character LM (asr-train-lm --unit char)"
+            )
         self.lm = lm
         self.pieces = pieces
         self.invalid = invalid
@@ -67,6 +73,8 @@ class WordLMScorer:
         if token in self.invalid:
             return None
         piece = self.pieces[token]
+        if self.lm.unit == "char":
+            return self._spell_chars(state, piece.replace(SPACE, ""))
         if piece.startswith(SPACE):
             state = self._close(state)
             if state is None:
@@ -111,6 +119,14 @@ class WordLMScorer:
         """The states the search keeps: ``states[rows[i]]`` extended by ``tokens[i]`` (a row
         the search keeps dead, at ``-inf``, keeps its old state)."""
         return [self.step(states[r], t) or states[r] for r, t in zip(rows, tokens, strict=True)]
+
+    def _spell_chars(self, state: WordState, chars: str) -> WordState | None:
+        """``state`` followed by ``chars``, each a complete unit of a character LM."""
+        for char in chars:
+            state = self._close(WordState(state.history, state.done, char))
+            if state is None:
+                return None
+        return WordState(state.history, state.done, "")
 
     def _close(self, state: WordState) -> WordState | None:
         """The partial word completed; None if it is not in the vocabulary."""

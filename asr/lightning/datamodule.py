@@ -101,12 +101,11 @@ class ASRDataModule(pl.LightningDataModule):
         trainer = self.trainer
         return (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
 
-    def train_dataloader(self) -> torch.utils.data.DataLoader:
+    def _make_train_sampler(self, world_size: int, rank: int) -> DynamicBucketingSampler:
         cuts = filter_by_duration(
             load_cuts(self.train_cuts_path), self.min_duration, self.max_utt_duration
         )
-        world_size, rank = self._world()
-        sampler = make_sampler(
+        return make_sampler(
             cuts,
             self.max_duration,
             num_buckets=self.num_buckets,
@@ -117,7 +116,20 @@ class ASRDataModule(pl.LightningDataModule):
             rank=rank,
             buffer_size=self.buffer_size,
         )
-        self.train_sampler = ResumableSampler(sampler)
+
+    def batches_per_epoch(self, world_size: int = 1) -> int:
+        """Training batches in epoch 0 on rank 0 (other epochs' shuffles differ by a batch or
+        so): the length that a learning-rate schedule over whole epochs needs."""
+        sampler = self._make_train_sampler(world_size, 0)
+        sampler.set_epoch(0)
+        batches, count = iter(sampler), 0  # advanced with next only, see ResumableSampler
+        while next(batches, None) is not None:
+            count += 1
+        return count
+
+    def train_dataloader(self) -> torch.utils.data.DataLoader:
+        world_size, rank = self._world()
+        self.train_sampler = ResumableSampler(self._make_train_sampler(world_size, rank))
         # Lightning draws the first batch before its own set_epoch call, so set it here.
         epoch = self._next_epoch()
         self.train_sampler.set_epoch(epoch)

@@ -34,14 +34,30 @@ class _Node:
     backoff: float  # D · len(successors) / total: the mass handed to the shorter history
 
 
-class NgramLM:
-    """Word ids are ranks in the sorted vocabulary, ``eos_id`` is V; histories start with BOS."""
+UNITS = ("word", "char")
 
-    def __init__(self, words: Sequence[str], order: int, counts: list[dict[tuple, Counter]]):
+
+class NgramLM:
+    """Word ids are ranks in the sorted vocabulary, ``eos_id`` is V; histories start with BOS.
+
+    ``unit`` says what a "word" is to decoding: ``"word"``, a word of space-separated text, or
+    ``"char"``, one character (for scripts written without spaces, such as Chinese).
+    """
+
+    def __init__(
+        self,
+        words: Sequence[str],
+        order: int,
+        counts: list[dict[tuple, Counter]],
+        unit: str = "word",
+    ):
         if list(words) != sorted(set(words)):
             raise ValueError("NgramLM: the vocabulary must be sorted and without duplicates")
+        if unit not in UNITS:
+            raise ValueError(f"NgramLM: unit must be one of {UNITS}, got {unit!r}")
         self.words = list(words)
         self.order = order
+        self.unit = unit
         self.counts = counts  # counts[m][history of length m][word id] (raw or continuation)
         self.ids = {w: i for i, w in enumerate(self.words)}
         self.eos_id = len(self.words)
@@ -54,7 +70,9 @@ class NgramLM:
         ]
 
     @classmethod
-    def train(cls, sentences: Iterable[Sequence[str]], order: int = 3) -> NgramLM:
+    def train(
+        cls, sentences: Iterable[Sequence[str]], order: int = 3, unit: str = "word"
+    ) -> NgramLM:
         """Counts of ``order``-grams in ``sentences`` (lists of words) and KN lower orders."""
         if order < 1:
             raise ValueError(f"order must be >= 1, got {order}")
@@ -74,7 +92,7 @@ class NgramLM:
                 for w in successors:
                     level[h[1:]][w] += 1
             counts.insert(0, level)
-        return cls(words, order, [dict(level) for level in counts])
+        return cls(words, order, [dict(level) for level in counts], unit)
 
     def range_prob(self, history: Sequence[int], lo: int, hi: int) -> float:
         """``Σ P(w | history)`` over word ids ``lo <= w < hi`` (``eos_id`` included if in range)."""
@@ -116,7 +134,13 @@ class NgramLM:
             [[list(h), sorted(c.items())] for h, c in sorted(level.items())]
             for level in self.counts
         ]
-        data = {"format": FORMAT, "order": self.order, "words": self.words, "counts": levels}
+        data = {
+            "format": FORMAT,
+            "order": self.order,
+            "unit": self.unit,
+            "words": self.words,
+            "counts": levels,
+        }
         Path(path).write_text(json.dumps(data, ensure_ascii=False))
 
     @classmethod
@@ -129,7 +153,7 @@ class NgramLM:
             {tuple(h): Counter(dict((w, n) for w, n in succ)) for h, succ in level}
             for level in data["counts"]
         ]
-        lm = cls(data["words"], int(data["order"]), counts)
+        lm = cls(data["words"], int(data["order"]), counts, data.get("unit", "word"))
         lm.source = str(path)
         return lm
 

@@ -17,8 +17,8 @@ from asr.decode import METHODS  # a decode dir is <set>_<method>; both may hold 
 
 def split_decode_dir(name: str) -> tuple[str, str]:
     """``test-clean_joint_ctc_attention`` -> (``test-clean``, ``joint_ctc_attention``); a
-    ``_lm`` suffix (decoded with a word LM) -> method ``joint_ctc_attention + word LM``."""
-    lm = " + word LM" if name.endswith("_lm") else ""
+    ``_lm`` suffix (decoded with an n-gram LM) -> method ``joint_ctc_attention + n-gram LM``."""
+    lm = " + n-gram LM" if name.endswith("_lm") else ""
     name = name.removesuffix("_lm")
     for method in METHODS:
         if name.endswith("_" + method):

@@ -1,4 +1,4 @@
-"""The datamodule's resume position: a restored epoch continues after its trained batches."""
+"""The datamodule: a restored epoch continues after its trained batches; the epoch length."""
 
 from __future__ import annotations
 
@@ -35,3 +35,10 @@ def test_restored_state_skips_the_trained_batches_of_its_epoch_only(tiny_corpus)
     loader = resumed.train_dataloader()  # Lightning draws before it calls set_epoch on resume
     assert epoch_ids(loader) == full[1][3:]
     assert epoch_ids(loader, 2) == full[2]  # the next epoch is whole
+
+
+def test_batches_per_epoch_is_the_length_of_epoch_zero(tiny_corpus):
+    dm = datamodule(tiny_corpus)
+    count = dm.batches_per_epoch()
+    assert count == len(epoch_ids(dm.train_dataloader(), 0)) > 2
+    assert dm.batches_per_epoch(world_size=2) < count  # one rank's share

@@ -76,6 +76,15 @@ def test_same_seed_same_losses_and_lr_follows_noam(tiny_corpus, tmp_path):
     assert lrs == pytest.approx(sorted(set(expected)))
 
 
+def test_cosine_without_total_steps_decays_to_its_floor_on_the_last_step(tiny_corpus, tmp_path):
+    two_epochs = ("optim=adamw_cosine", "optim.scheduler.warmup_steps=2", "trainer.max_epochs=2")
+    exp = run(tiny_corpus, tmp_path / "exp", *two_epochs)
+    lrs = [float(r["train/lr"]) for r in read_metrics(exp) if r.get("train/lr")]
+    assert len(lrs) > 4
+    assert max(lrs) == pytest.approx(1e-3) and lrs[-1] == pytest.approx(1e-3 * 0.01)
+    assert min(lrs[:-1]) > lrs[-1]  # the floor is reached on the last step, not before
+
+
 def test_fast_dev_run(tiny_corpus, tmp_path):
     exp = run(tiny_corpus, tmp_path / "exp", "trainer.fast_dev_run=true")
     assert (exp / "config.yaml").is_file()

@@ -21,3 +21,19 @@ def test_trains_on_kaldi_text_files(tmp_path):
 def test_a_missing_text_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope"):
         main([str(tmp_path / "nope"), "--out", str(tmp_path / "lm.json")])
+
+
+def test_unit_char_counts_characters_without_the_spaces(tmp_path):
+    (tmp_path / "text").write_text("u1 天下 大同\nu2 大同\n")
+    out = tmp_path / "lm.json"
+    main([str(tmp_path / "text"), "--order", "2", "--unit", "char", "--out", str(out)])
+    lm = NgramLM.load(out)
+    assert lm.unit == "char" and lm.words == sorted("天下大同")
+    assert lm.sentence_log_prob(list("大同")) > lm.sentence_log_prob(list("同大"))
+
+
+def test_plain_text_has_no_utterance_ids(tmp_path):
+    (tmp_path / "corpus.txt").write_text("the cat sat\n\nthe dog\n")
+    out = tmp_path / "lm.json"
+    main([str(tmp_path / "corpus.txt"), "--plain", "--order", "2", "--out", str(out)])
+    assert NgramLM.load(out).words == ["cat", "dog", "sat", "the"]

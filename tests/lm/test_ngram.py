@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 
@@ -76,13 +77,25 @@ def test_save_and_load_round_trip(tmp_path):
     lm = lm_of(3)
     lm.save(tmp_path / "lm.json")
     loaded = NgramLM.load(tmp_path / "lm.json")
-    assert loaded.words == lm.words and loaded.order == 3
+    assert loaded.words == lm.words and loaded.order == 3 and loaded.unit == "word"
     assert loaded.source == str(tmp_path / "lm.json")
     for s in SENTENCES + ["cat the log"]:
         assert loaded.sentence_log_prob(s.split()) == pytest.approx(lm.sentence_log_prob(s.split()))
 
 
+def test_the_unit_survives_save_and_load_and_older_files_are_word_lms(tmp_path):
+    chars = NgramLM.train([list("天下大同"), list("大同")], order=2, unit="char")
+    chars.save(tmp_path / "c.json")
+    assert NgramLM.load(tmp_path / "c.json").unit == "char"
+    data = json.loads((tmp_path / "c.json").read_text())
+    del data["unit"]  # written before units existed
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    assert NgramLM.load(tmp_path / "old.json").unit == "word"
+
+
 def test_errors_name_the_problem(tmp_path):
+    with pytest.raises(ValueError, match="unit"):
+        NgramLM.train([["a"]], order=1, unit="phone")
     with pytest.raises(ValueError, match="sorted"):
         NgramLM(["b", "a"], 1, [{}])
     with pytest.raises(ValueError, match="order"):

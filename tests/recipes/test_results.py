@@ -29,7 +29,7 @@ def test_table_rows_and_stage_times(tmp_path: Path):
     (done / "3.train.done").write_text("train a b\nseconds=1200\n")
     table = results_table(exp, done).splitlines()
     assert "| test-clean | joint_ctc_attention | wer | 6.50 | - |" in table
-    assert "| test-clean | joint_ctc_attention + word LM | wer | 5.25 | 0.0400 |" in table
+    assert "| test-clean | joint_ctc_attention + n-gram LM | wer | 5.25 | 0.0400 |" in table
     assert "| test | ctc_greedy | wer | 12.35 | 0.0123 |" in table
     stages = [line for line in table if line.endswith(" |") and "seconds" not in line][-3:]
     assert stages == ["| -1.download | 3 |", "| 3.train | 1200 |", "| 10.results | 1 |"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ TINY = [
     "model.encoder_ffn_dim=64", "model.decoder_ffn_dim=64", "model.subsampling_channels=8",
     "data.max_duration=20", "data.num_workers=0", "trainer.max_epochs=2",
     "+trainer.limit_train_batches=3", "callbacks.step_checkpoint.every_n_train_steps=2",
+    "optim.scheduler.warmup_steps=2",  # the cosine schedule is 6 steps long here
 ]  # fmt: skip
 METHODS = ("ctc_greedy", "attention_beam", "attention_rescoring", "joint_ctc_attention")
 
@@ -65,8 +67,10 @@ def test_every_stage_runs_and_a_second_run_is_a_no_op(tmp_path: Path):
     lm_hyp = read_table_allow_empty(exp / "decode" / "test_joint_ctc_attention_lm" / "hyp")
     assert set(lm_hyp) == set(ref)
     assert {w for t in lm_hyp.values() for w in t.split()} <= vocabulary
-    assert "| test | joint_ctc_attention + word LM |" in table
+    assert "| test | joint_ctc_attention + n-gram LM |" in table
     assert (exp / "average.pt").is_file() and (exp / "config.yaml").is_file()
+    # The cosine schedule is as long as the run: 2 epochs of at most 3 batches.
+    assert re.search(r"schedule over [2-6] optimizer steps", (exp / "train.log").read_text())
 
     again = _run(recipe, *TINY)
     assert again.stdout.count("already done, skipping") == 7

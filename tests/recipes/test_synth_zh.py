@@ -44,5 +44,7 @@ def test_corpus_has_han_transcripts_and_unseen_test_voices(tmp_path: Path):
             assert sf.info(path).samplerate == 16000
         texts[split] = set(text.values())
     assert not texts["train"] & texts["test"] and not texts["train"] & texts["dev"]
+    lm_text = set((out / "lm_text").read_text(encoding="utf-8").splitlines())
+    assert texts["train"] < lm_text and not lm_text & (texts["dev"] | texts["test"])
     voices = {s: set(read_table(out / s / "utt2spk").values()) for s in ("train", "test")}
     assert voices["test"] and not voices["train"] & voices["test"]

@@ -3,7 +3,9 @@
 #   ./run.sh                                  # every stage with the defaults
 #   ./run.sh --stage 3 --stop-stage 3 trainer.max_epochs=5   # key=value: Hydra overrides for asr-train
 #   ./run.sh --size 2000 --seed 1 --force     # smaller corpus, other seed, redo finished stages
-# Stages: 0 synthesize, 1 cuts + CMVN, 2 tokenizer, 3 train, 4 average, 5 decode test, 6 results.
+#   ./run.sh --lm-order 0                     # no character LM (default: a 4-gram, fused in one decode)
+# Stages: 0 synthesize, 1 cuts + CMVN, 2 tokenizer + character LM, 3 train, 4 average,
+#         5 decode test, 6 results.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -24,9 +26,13 @@ average_num=5
 methods="ctc_greedy attention_beam attention_rescoring joint_ctc_attention"
 beam=10
 ctc_weight=0.3
+lm_order=4                # character n-gram on data/lm_text, the training pool (0: none)
+lm_weight=0.3             # the LM decode's settings, chosen on dev (README): its LM weight,
+lm_ctc_weight=0.9         # a CTC weight that trusts the weak attention decoder less,
+lm_pre_beam=40            # and more decoder candidates per hypothesis (default 1.5 x beam)
 done_dir=exp/.done
 usage="usage: $0 [--stage N] [--stop-stage M] [--force] [--size UTTS | --hours H]
-          [--nj N] [--seed S] [key=value ...]"
+          [--lm-order N] [--nj N] [--seed S] [key=value ...]"
 . ../../tools/recipe.sh "$@"
 . ../../tools/stages.sh
 if [ -n "$hours" ]; then size=$(python -c "print(round($hours * 3600 / 2.0))"); fi
@@ -42,18 +48,33 @@ prepare() {
   asr-prepare data/test data/test --precompute-features
 }
 
-tokenizer() {  # token_type vocab_size (0: no limit, for char)
+text_models() {  # token_type vocab_size (0: no limit, for char) lm_order
   local size_opt=()
   [ "$2" -gt 0 ] && size_opt=(--vocab-size "$2")
   asr-tokenizer --text data/train/cuts.jsonl.gz --type "$1" ${size_opt[@]+"${size_opt[@]}"} \
     --out data/tokenizer
+  if [ "$3" -gt 0 ]; then
+    [ -f data/lm_text ] || { echo "data/lm_text is missing: redo stage 0 (--force)" >&2; return 1; }
+    asr-train-lm data/lm_text --plain --unit char --order "$3" --out "data/lm/${3}gram.json"
+  fi
+}
+
+decode_test() {  # exp beam ctc_weight lm_order lm_weight lm_ctc_weight lm_pre_beam methods...
+  local exp=$1 beam=$2 ctc_weight=$3 lm_order=$4 lm_weight=$5 lm_ctc_weight=$6 lm_pre_beam=$7
+  shift 7
+  decode_sets "$exp" "$beam" "$ctc_weight" cer test "$@"
+  if [ "$lm_order" -gt 0 ]; then
+    decode_sets "$exp" "$beam" "$lm_ctc_weight" cer test joint_ctc_attention -- \
+      "lm=data/lm/${lm_order}gram.json" "lm_weight=$lm_weight" "pre_beam=$lm_pre_beam"
+  fi
 }
 
 run_stage 0 synthesize synthesize "$size" "$dev_size" "$test_size" "$seed"
 run_stage 1 prepare prepare
-run_stage 2 tokenizer tokenizer "$token_type" "$vocab_size"
+run_stage 2 tokenizer text_models "$token_type" "$vocab_size" "$lm_order"
 run_stage 3 train train_model "$exp" "$experiment" train data/tokenizer \
   ${overrides[@]+"${overrides[@]}"}
 run_stage 4 average average_model "$exp" "$average_num"
-run_stage 5 decode decode_sets "$exp" "$beam" "$ctc_weight" cer test $methods
+run_stage 5 decode decode_test "$exp" "$beam" "$ctc_weight" "$lm_order" "$lm_weight" \
+  "$lm_ctc_weight" "$lm_pre_beam" $methods
 run_stage 6 results make_results "$exp"

@@ -4,7 +4,9 @@
 espeak-ng ``cmn-latn-pinyin`` reads pypinyin's tone-numbered pinyin; voices are its
 variants with pitch and speed ranges. Test holds out four variants (two female, two male)
 and the sentences of a disjoint hash pool; dev uses training variants and unseen sentences.
-Deterministic for a seed.
+data/lm_text holds every sentence of the training pool, one per line: the text of the
+character LM (stage 2), most of which the training audio does not cover. Deterministic for a
+seed.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = build_corpus(
         args.out, drawn, {"train": voices["train"], "test": voices["test"]}, nj=args.nj
     )
+    (args.out / "lm_text").write_text("\n".join(pools["train"]) + "\n", encoding="utf-8")
     print(json.dumps(summary["total"]))
     return 0
 
