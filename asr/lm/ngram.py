@@ -55,6 +55,8 @@ class NgramLM:
             raise ValueError("NgramLM: the vocabulary must be sorted and without duplicates")
         if unit not in UNITS:
             raise ValueError(f"NgramLM: unit must be one of {UNITS}, got {unit!r}")
+        if unit == "char" and any(len(w) != 1 for w in words):
+            raise ValueError("NgramLM: a character LM's vocabulary holds single characters")
         self.words = list(words)
         self.order = order
         self.unit = unit

@@ -96,6 +96,8 @@ def test_the_unit_survives_save_and_load_and_older_files_are_word_lms(tmp_path):
 def test_errors_name_the_problem(tmp_path):
     with pytest.raises(ValueError, match="unit"):
         NgramLM.train([["a"]], order=1, unit="phone")
+    with pytest.raises(ValueError, match="single characters"):
+        NgramLM.train([["ab", "c"]], order=1, unit="char")
     with pytest.raises(ValueError, match="sorted"):
         NgramLM(["b", "a"], 1, [{}])
     with pytest.raises(ValueError, match="order"):
