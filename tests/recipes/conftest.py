@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,3 +34,31 @@ def run_script(script: Path, *args: str) -> subprocess.CompletedProcess:
     if proc.returncode != 0:
         pytest.fail(f"{script.name} {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
     return proc
+
+
+def copy_recipe(name: str, tmp_path: Path) -> Path:
+    """``egs/<name>/asr1`` without data/ and exp/, copied under tmp_path (tools/ linked)."""
+    recipe = tmp_path / "egs" / name / "asr1"
+    shutil.copytree(
+        REPO / "egs" / name / "asr1", recipe, ignore=shutil.ignore_patterns("data", "exp")
+    )
+    (tmp_path / "egs" / "tools").symlink_to(REPO / "egs" / "tools")
+    return recipe
+
+
+def run_recipe(recipe: Path, *args: str) -> subprocess.CompletedProcess:
+    """``bash run.sh ARGS`` in a recipe copy, with this venv's CLIs; fail with its output."""
+    env = {**os.environ, "ASR_SKIP_SETUP": "1"}  # this venv is set up; the copy has no tools/
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    proc = subprocess.run(
+        ["bash", str(recipe / "run.sh"), *args], cwd=recipe, capture_output=True, text=True,
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def read_table_allow_empty(path: Path) -> dict[str, str]:
+    """A Kaldi text file whose lines may hold an id with no words (an empty hypothesis)."""
+    rows = (line.split(" ", 1) for line in path.read_text(encoding="utf-8").splitlines())
+    return {row[0]: row[1] if len(row) > 1 else "" for row in rows}

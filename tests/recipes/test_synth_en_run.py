@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.recipes.conftest import REPO, read_table
+from tests.recipes.conftest import copy_recipe, read_table, read_table_allow_empty, run_recipe
 
 TINY = [
     "--size", "24", "--dev-size", "6", "--test-size", "6", "--nj", "1", "--seed", "5",
@@ -27,26 +23,11 @@ TINY = [
 METHODS = ("ctc_greedy", "attention_beam", "attention_rescoring", "joint_ctc_attention")
 
 
-def _run(recipe: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ASR_SKIP_SETUP": "1"}  # this venv is set up; the copy has no tools/
-    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
-    proc = subprocess.run(
-        ["bash", str(recipe / "run.sh"), *args], cwd=recipe, capture_output=True, text=True,
-        env=env,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
-
-
 @pytest.mark.slow
 def test_every_stage_runs_and_a_second_run_is_a_no_op(tmp_path: Path):
-    recipe = tmp_path / "egs" / "synth_en" / "asr1"
-    shutil.copytree(
-        REPO / "egs" / "synth_en" / "asr1", recipe, ignore=shutil.ignore_patterns("data", "exp")
-    )
-    (tmp_path / "egs" / "tools").symlink_to(REPO / "egs" / "tools")
+    recipe = copy_recipe("synth_en", tmp_path)
 
-    first = _run(recipe, *TINY)
+    first = run_recipe(recipe, *TINY)
     for n in range(7):
         assert f"== stage {n} (" in first.stdout and "FAILED" not in first.stdout
 
@@ -72,11 +53,5 @@ def test_every_stage_runs_and_a_second_run_is_a_no_op(tmp_path: Path):
     # The cosine schedule is as long as the run: 2 epochs of at most 3 batches.
     assert re.search(r"schedule over [2-6] optimizer steps", (exp / "train.log").read_text())
 
-    again = _run(recipe, *TINY)
+    again = run_recipe(recipe, *TINY)
     assert again.stdout.count("already done, skipping") == 7
-
-
-def read_table_allow_empty(path: Path) -> dict[str, str]:
-    """A Kaldi text file whose lines may hold an id with no words (an empty hypothesis)."""
-    rows = (line.split(" ", 1) for line in path.read_text(encoding="utf-8").splitlines())
-    return {row[0]: row[1] if len(row) > 1 else "" for row in rows}
