@@ -16,6 +16,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import Timer
 from pytorch_lightning.utilities import rank_zero_only
 
 from asr.data.cmvn import load_cmvn
@@ -87,6 +88,34 @@ def schedule_length(cfg: DictConfig, batches_per_epoch: Callable[[], int]) -> di
     return {"total_steps": steps}
 
 
+class TimeBudgetProgress:
+    """The share of ``trainer.max_time`` spent so far (0..1), read from Lightning's Timer, which
+    counts validation too and carries its count across a resumed run."""
+
+    def __init__(self, timer: Timer) -> None:
+        self.timer = timer
+
+    def __call__(self) -> float:
+        elapsed, remaining = self.timer.time_elapsed(), self.timer.time_remaining()
+        total = elapsed + (remaining or 0.0)
+        return min(1.0, elapsed / total) if total > 0 else 0.0
+
+
+def schedule_progress(cfg: DictConfig, trainer: pl.Trainer) -> dict[str, TimeBudgetProgress]:
+    """``{"progress": ...}`` for a scheduler configured with ``progress: null``: the share of
+    the ``trainer.max_time`` budget spent; ``{}`` for any other scheduler."""
+    scheduler = cfg.optim.get("scheduler")
+    if scheduler is None or "progress" not in scheduler or scheduler.progress is not None:
+        return {}
+    timers = [c for c in trainer.callbacks if isinstance(c, Timer)]
+    if not cfg.trainer.get("max_time") or not timers:
+        raise ValueError(
+            "optim.scheduler.progress=null (a time-budget schedule) needs trainer.max_time"
+        )
+    log.info("schedule over the time budget trainer.max_time=%s", cfg.trainer.max_time)
+    return {"progress": TimeBudgetProgress(timers[0])}
+
+
 def train(cfg: DictConfig) -> Path:
     """Build everything from ``cfg``, write the run directory, fit; return the run directory."""
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
@@ -114,7 +143,7 @@ def train(cfg: DictConfig) -> Path:
     scheduler = None
     if cfg.optim.get("scheduler"):
         length = schedule_length(cfg, lambda: datamodule.batches_per_epoch(trainer.world_size))
-        scheduler = instantiate(cfg.optim.scheduler, **length)
+        scheduler = instantiate(cfg.optim.scheduler, **length, **schedule_progress(cfg, trainer))
     module = ASRLightningModule(model, tokenizer, instantiate(cfg.optim.optimizer), scheduler)
     params = sum(p.numel() for p in model.parameters())
     log.info("model: %.2f M parameters; run directory %s", params / 1e6, exp_dir)

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +30,29 @@ SAMPLE_RATE = 16000
 # What each engine needs on disk, and the Debian package that provides it.
 _BINARIES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival"}
 _PACKAGES = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival", "sox": "sox"}
-FESTIVAL_VOICE_PACKAGES = {
-    "voice_kal_diphone": ("/usr/share/festival/voices/english/kal_diphone", "festvox-kallpc16k"),
-    "voice_ked_diphone": ("/usr/share/festival/voices/english/ked_diphone", "festvox-kdlpc16k"),
+MBROLA_DIR = Path("/usr/share/mbrola")
+_FESTIVAL_VOICES = Path("/usr/share/festival/voices")
+# festival voice -> (its directory, the packages it needs besides festival itself)
+FESTIVAL_VOICE_PACKAGES: dict[str, tuple[Path, tuple[str, ...]]] = {
+    "voice_kal_diphone": (_FESTIVAL_VOICES / "english/kal_diphone", ("festvox-kallpc16k",)),
+    "voice_ked_diphone": (_FESTIVAL_VOICES / "english/ked_diphone", ("festvox-kdlpc16k",)),
     "voice_cmu_us_slt_arctic_hts": (
-        "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts",
-        "festvox-us-slt-hts",
+        _FESTIVAL_VOICES / "us/cmu_us_slt_arctic_hts",
+        ("festvox-us-slt-hts",),
     ),
+    "voice_rab_diphone": (_FESTIVAL_VOICES / "english/rab_diphone", ("festvox-rablpc16k",)),
+    "voice_don_diphone": (_FESTIVAL_VOICES / "english/don_diphone", ("festvox-don",)),
+    **{
+        f"voice_{db}_mbrola": (
+            _FESTIVAL_VOICES / f"english/{db}_mbrola",
+            (f"festvox-{db}", "mbrola", f"mbrola-{db}"),
+        )
+        for db in ("us1", "us2", "us3", "en1")
+    },
 }
+# Packages outside Debian main: the mbrola voices (non-free), mbrola and its festvox front-ends
+# (contrib). tools/setup.sh enables both components in its own sources entry.
+_CONTRIB_PREFIXES = ("mbrola", "festvox-us1", "festvox-us2", "festvox-us3", "festvox-en1")
 
 
 class MissingSynthesizerError(RuntimeError):
@@ -47,15 +62,25 @@ class MissingSynthesizerError(RuntimeError):
 @dataclass(frozen=True)
 class Voice:
     """One synthetic voice. ``speaker`` is the identity used to split train/test: a recorded
-    speaker behind two engines (flite ``slt`` and festival ``slt-hts``) shares one speaker."""
+    speaker behind two engines (flite ``slt`` and festival ``slt-hts``) shares one speaker.
+    ``family`` groups voices for drawing and for scoring: ``espeak`` (formant synthesis) or
+    ``recorded`` (a recorded speaker's diphones, units or HTS model)."""
 
     id: str  # Kaldi speaker id, e.g. "espeak-en-us-m3"
     engine: str  # "espeak" | "flite" | "festival"
-    name: str  # engine voice: "en-us+m3", "slt", "voice_kal_diphone"
+    name: str  # engine voice: "en-us+m3", "mb-us1", "slt", "voice_kal_diphone"
     speaker: str
     gender: str  # "f" | "m"
+    family: str  # "espeak" | "recorded"
     speed: tuple[float, float] = (0.9, 1.15)  # relative speaking rate, 1 = engine default
     pitch: tuple[float, float] = (0.0, 0.0)  # espeak: -p 0..99; flite/festival: sox cents
+
+    @property
+    def mbrola_db(self) -> str | None:
+        """The mbrola database espeak-ng drives for an ``mb-*`` voice (``mb-de1-en`` -> de1)."""
+        if self.engine != "espeak" or not self.name.startswith("mb-"):
+            return None
+        return self.name.split("-")[1]
 
 
 @dataclass(frozen=True)
@@ -70,22 +95,49 @@ class Utterance:
     pitch: float
 
 
-def check_installed(engines: Iterable[str], festival_voices: Iterable[str] = ()) -> None:
-    """Fail early, naming the apt package, if a needed binary or festival voice is missing."""
-    binaries = ["sox", *(_BINARIES[e] for e in sorted(set(engines)))]
-    for binary in binaries:
-        if shutil.which(binary) is None:
-            raise MissingSynthesizerError(
-                f"{binary} not found on PATH: install it with "
-                f"`apt-get install -y {_PACKAGES[binary]}`"
-            )
-    for voice in sorted(set(festival_voices)):
-        path, package = FESTIVAL_VOICE_PACKAGES[voice]
-        if not Path(path).is_dir():
-            raise MissingSynthesizerError(
-                f"festival voice {voice} not found at {path}: install it with "
-                f"`apt-get install -y {package} festlex-cmu festlex-poslex`"
-            )
+def requirements(voice: Voice) -> list[tuple[str, str]]:
+    """What rendering ``voice`` needs: (binary on PATH or file/directory path, package)."""
+    needs = [("sox", "sox"), (_BINARIES[voice.engine], _PACKAGES[_BINARIES[voice.engine]])]
+    if voice.mbrola_db is not None:
+        db = voice.mbrola_db
+        needs += [("mbrola", "mbrola"), (str(MBROLA_DIR / db / db), f"mbrola-{db}")]
+    if voice.engine == "festival":
+        path, packages = FESTIVAL_VOICE_PACKAGES[voice.name]
+        needs += [(str(path), p) for p in packages]
+        if voice.name.endswith("_mbrola"):
+            db = voice.name.removeprefix("voice_").removesuffix("_mbrola")
+            needs.append((str(MBROLA_DIR / db / db), f"mbrola-{db}"))
+        dicts = Path("/usr/share/festival/dicts")
+        needs += [
+            (str(dicts / "cmu"), "festlex-cmu"),
+            (str(dicts / "wsj.wp39.poslexR"), "festlex-poslex"),
+        ]
+    return needs
+
+
+def check_installed(voices: Iterable[Voice]) -> None:
+    """Fail early, with the one command that installs everything missing, if a synthesizer,
+    festival voice or mbrola database that ``voices`` need is not installed."""
+    missing: dict[str, list[str]] = {}  # package -> what of it is missing
+    for voice in voices:
+        for what, package in requirements(voice):
+            found = Path(what).exists() if what.startswith("/") else shutil.which(what)
+            if not found and what not in missing.setdefault(package, []):
+                missing[package].append(what)
+    missing = {p: w for p, w in missing.items() if w}
+    if not missing:
+        return
+    packages = sorted(missing)
+    detail = "; ".join(f"{p} ({', '.join(missing[p])})" for p in packages)
+    command = f"apt-get install -y --no-install-recommends {' '.join(packages)}"
+    if any(p.startswith(_CONTRIB_PREFIXES) for p in packages):
+        command = (
+            f"bash tools/setup.sh (as root: it enables Debian contrib and non-free, "
+            f"where these live), or `{command}` once they are enabled"
+        )
+    else:
+        command = f"`{command}`"
+    raise MissingSynthesizerError(f"not installed: {detail}; install with {command}")
 
 
 def hash_fraction(text: str) -> float:
@@ -139,31 +191,42 @@ def draw_utterances(
     voices: Sequence[Voice],
     count: int,
     seed: int,
-    engine_share: dict[str, float],
+    family_share: Mapping[str, float] | None = None,
 ) -> list[Utterance]:
     """Draw ``count`` utterances for one split, deterministic for ``seed``.
 
     ``sentences`` are (spoken, transcript) pairs, used without replacement while they last.
-    An engine's share of utterances is ``engine_share`` (renormalized over the engines that
-    have voices in this split); within an engine voices are equally likely.
+    With ``family_share``, a voice family's share of utterances is its weight (renormalized
+    over the families present); within a family every speaker is equally likely, and within a
+    speaker every voice (engine) is. Without it, speakers take turns, so every speaker gets
+    ``count / speakers`` utterances (±1) and none dominates a test set.
     """
     if not sentences or not voices:
         raise ValueError(f"split {split!r}: no sentences ({len(sentences)}) or voices")
     rng = random.Random(f"{seed}-{split}")
-    by_engine: dict[str, list[Voice]] = {}
+    by_speaker: dict[tuple[str, str], list[Voice]] = {}
     for v in voices:
-        by_engine.setdefault(v.engine, []).append(v)
-    engines = sorted(by_engine)
-    weights = [engine_share.get(e, 0.0) for e in engines]
-    if sum(weights) <= 0:
-        raise ValueError(f"split {split!r}: engine_share gives no weight to {engines}")
-    order = list(range(len(sentences)))
+        by_speaker.setdefault((v.family, v.speaker), []).append(v)
+    speakers = sorted(by_speaker)
+    families = sorted({family for family, _ in speakers})
+    if family_share is not None:
+        weights = [family_share.get(f, 0.0) for f in families]
+        if sum(weights) <= 0:
+            raise ValueError(f"split {split!r}: family_share gives no weight to {families}")
+        within = {f: [s for s in speakers if s[0] == f] for f in families}
+    order, turns = list(range(len(sentences))), list(range(len(speakers)))
     utts = []
     for i in range(count):
         if i % len(order) == 0:
             rng.shuffle(order)
+        if family_share is None:
+            if i % len(turns) == 0:
+                rng.shuffle(turns)
+            speaker = speakers[turns[i % len(turns)]]
+        else:
+            speaker = rng.choice(within[rng.choices(families, weights)[0]])
         spoken, text = sentences[order[i % len(order)]]
-        voice = rng.choice(by_engine[rng.choices(engines, weights)[0]])
+        voice = rng.choice(by_speaker[speaker])
         speed = round(rng.uniform(*voice.speed), 3)
         pitch = round(rng.uniform(*voice.pitch), 1)
         utt_id = f"{voice.id}-{split}{i:06d}"
@@ -271,7 +334,8 @@ def render(utts: Sequence[Utterance], wav_dir: Path, nj: int = 2, chunk: int = 3
 
 
 def write_kaldi_dir(out_dir: Path, utts: Sequence[Utterance], wav_dir: Path) -> None:
-    """Write wav.scp (absolute paths), text, utt2spk, spk2utt sorted by utterance id."""
+    """Write wav.scp (absolute paths), text, utt2spk, spk2utt and utt2family (the voice family
+    of each utterance, for error rates per family) sorted by utterance id."""
     out_dir.mkdir(parents=True, exist_ok=True)
     utts = sorted(utts, key=lambda u: u.id)
     spk2utt: dict[str, list[str]] = {}
@@ -279,11 +343,13 @@ def write_kaldi_dir(out_dir: Path, utts: Sequence[Utterance], wav_dir: Path) -> 
         (out_dir / "wav.scp").open("w", encoding="utf-8") as scp,
         (out_dir / "text").open("w", encoding="utf-8") as text,
         (out_dir / "utt2spk").open("w", encoding="utf-8") as u2s,
+        (out_dir / "utt2family").open("w", encoding="utf-8") as u2f,
     ):
         for u in utts:
             scp.write(f"{u.id} {(wav_dir / f'{u.id}.wav').resolve()}\n")
             text.write(f"{u.id} {u.text}\n")
             u2s.write(f"{u.id} {u.voice.id}\n")
+            u2f.write(f"{u.id} {u.voice.family}\n")
             spk2utt.setdefault(u.voice.id, []).append(u.id)
     with (out_dir / "spk2utt").open("w", encoding="utf-8") as s2u:
         for spk in sorted(spk2utt):
@@ -291,13 +357,13 @@ def write_kaldi_dir(out_dir: Path, utts: Sequence[Utterance], wav_dir: Path) -> 
 
 
 def write_voice_table(path: Path, splits: dict[str, Sequence[Voice]]) -> None:
-    """Document the voice split: one ``split voice engine name speaker gender`` line each."""
+    """Document the voice split: one ``split voice engine name speaker gender family`` line each."""
     with path.open("w", encoding="utf-8") as f:
-        f.write("split\tvoice\tengine\tname\tspeaker\tgender\tspeed\tpitch\n")
+        f.write("split\tvoice\tengine\tname\tspeaker\tgender\tfamily\tspeed\tpitch\n")
         for split, voices in splits.items():
             for v in voices:
                 f.write(
-                    f"{split}\t{v.id}\t{v.engine}\t{v.name}\t{v.speaker}\t{v.gender}\t"
+                    f"{split}\t{v.id}\t{v.engine}\t{v.name}\t{v.speaker}\t{v.gender}\t{v.family}\t"
                     f"{v.speed[0]}-{v.speed[1]}\t{v.pitch[0]}-{v.pitch[1]}\n"
                 )
 
@@ -355,6 +421,7 @@ def build_corpus(
             "utterances": len(utts),
             "hours": round(seconds / 3600, 3),
             "voices": len({u.voice.id for u in utts}),
+            "speakers": len({u.voice.speaker for u in utts}),
         }
     wall = time.perf_counter() - start
     hours = sum(s["hours"] for s in summary.values())

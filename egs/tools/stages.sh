@@ -50,9 +50,14 @@ decode_sets() {
   done
 }
 
-# make_results EXP
+# make_results EXP [SET=UTT2GROUP ...]
 #   EXP/results.md (and stdout): error rate and RTF per decoded set and method, and the wall
-#   time of each finished stage from the markers in $done_dir.
+#   time of each finished stage from the markers in $done_dir. Each SET=FILE adds the error
+#   rate per group of SET's utterances (FILE: a Kaldi table "utt group", e.g. utt2family).
 make_results() {
-  python -m asr.recipes.results "$1" --done-dir "$done_dir" --out "$1/results.md"
+  local exp=$1 groups=() g
+  shift
+  for g in "$@"; do groups+=(--groups "$g"); done
+  python -m asr.recipes.results "$exp" --done-dir "$done_dir" --out "$exp/results.md" \
+    ${groups[@]+"${groups[@]}"}
 }

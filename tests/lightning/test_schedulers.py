@@ -7,7 +7,14 @@ import math
 import pytest
 import torch
 
-from asr.lightning.schedulers import noam, noam_factor, warmup_cosine, warmup_cosine_factor
+from asr.lightning.schedulers import (
+    noam,
+    noam_factor,
+    warmup_cosine,
+    warmup_cosine_budget,
+    warmup_cosine_budget_factor,
+    warmup_cosine_factor,
+)
 
 
 def test_noam_rises_linearly_peaks_at_warmup_then_decays_as_inverse_sqrt():
@@ -55,3 +62,25 @@ def test_schedulers_give_the_lr_of_each_optimizer_step():
         opt.step()
         sched.step()
     assert lrs[:2] == pytest.approx([0.5, 1.0]) and lrs[5] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_budget_schedule_follows_the_share_of_the_budget_spent_not_the_step():
+    """The time-budget cosine: warmup by steps, decay by the progress the clock reports, so a
+    slow machine (fewer steps) and a fast one (more) both end the decay with the budget."""
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=1.0)
+    spent = [0.0]
+    sched = warmup_cosine_budget(opt, warmup_steps=4, progress=lambda: spent[0], min_ratio=0.1)
+    lrs = []
+    for share in (0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.9, 1.0, 1.7):
+        spent[0] = share
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs[:4] == pytest.approx([0.5, 0.75, 1.0, 1.0])  # warmup steps 2, 3, 4, 5
+    assert lrs[4] == lrs[5] == pytest.approx(0.1 + 0.9 * 0.5)  # half the budget: same lr
+    assert lrs[6] == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(0.9 * math.pi)))
+    assert lrs[7] == lrs[8] == pytest.approx(0.1)  # the floor once the budget is spent
+    assert warmup_cosine_budget_factor(1, 4, 0.5, 0.0) == pytest.approx(0.25 * 0.5)
+    with pytest.raises(ValueError, match="warmup_steps"):
+        warmup_cosine_budget_factor(1, 0, 0.5, 0.0)

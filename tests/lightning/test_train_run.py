@@ -85,6 +85,24 @@ def test_cosine_without_total_steps_decays_to_its_floor_on_the_last_step(tiny_co
     assert min(lrs[:-1]) > lrs[-1]  # the floor is reached on the last step, not before
 
 
+def test_time_budget_schedule_ends_its_decay_when_max_time_stops_training(tiny_corpus, tmp_path):
+    budget = (
+        "optim=adamw_cosine_budget",
+        "optim.scheduler.warmup_steps=2",
+        "trainer.max_epochs=-1",
+        "trainer.max_time=00:00:00:05",
+    )
+    exp = run(tiny_corpus, tmp_path / "exp", *budget)
+    lrs = [float(r["train/lr"]) for r in read_metrics(exp) if r.get("train/lr")]
+    assert len(lrs) > 4  # stopped by the 5-second budget, not by an epoch count
+    # Near the floor (1e-5) as the budget runs out: the last step's lr was set one step earlier.
+    assert lrs[-1] < 1e-3 * 0.05
+    decay = lrs[lrs.index(max(lrs)) :]
+    assert all(a >= b for a, b in zip(decay, decay[1:], strict=False))
+    with pytest.raises(ValueError, match="needs trainer.max_time"):
+        run(tiny_corpus, tmp_path / "no_budget", "optim=adamw_cosine_budget")
+
+
 def test_fast_dev_run(tiny_corpus, tmp_path):
     exp = run(tiny_corpus, tmp_path / "exp", "trainer.fast_dev_run=true")
     assert (exp / "config.yaml").is_file()

@@ -46,3 +46,21 @@ def test_writes_the_table_file(tmp_path: Path):
     assert (
         "| test | attention_beam | cer | 4.00 | 0.1000 |" in (tmp_path / "results.md").read_text()
     )
+
+
+def test_error_rate_per_group_beside_the_total(tmp_path: Path):
+    exp = tmp_path / "exp"
+    _summary(exp, "test_ctc_greedy", 25.0, 0.01)
+    _summary(exp, "dev_ctc_greedy", 9.0, 0.01)
+    d = exp / "decode" / "test_ctc_greedy"
+    (d / "ref").write_text("a1 one two three four\na2 five six\nb1 seven eight\n")
+    (d / "hyp").write_text("a1 one two three\na2 five six\nb1 seven nine\n")
+    groups = tmp_path / "utt2family"
+    groups.write_text("a1 espeak\na2 espeak\nb1 recorded\nz9 recorded\n")
+    table = results_table(exp, groups={"test": groups}).splitlines()
+    assert table[0] == "| set | method | metric | error % | espeak % | recorded % | RTF |"
+    # espeak: 1 deletion in 6 words; recorded: 1 substitution in 2 words
+    assert "| test | ctc_greedy | wer | 25.00 | 16.67 | 50.00 | 0.0100 |" in table
+    assert "| dev | ctc_greedy | wer | 9.00 | - | - | 0.0100 |" in table  # no groups for dev
+    groups.write_text("a1 espeak\n")
+    assert main([str(exp), "--groups", f"test={groups}"]) == 1  # a2, b1 have no group

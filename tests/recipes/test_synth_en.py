@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -35,17 +37,49 @@ def test_normalize_keeps_only_what_is_read_as_written():
 def test_voice_split_holds_out_in_distribution_voices():
     voices = local_module("synth_en", "voices").voice_split()
     train, test = voices["train"], voices["test"]
-    assert not {v.speaker for v in train} & {v.speaker for v in test}
-    assert {v.speaker for v in train if v.engine != "espeak"} >= {"kal", "slt"}
+    assert not {v.speaker for v in train} & {v.speaker for v in test}  # one side each
+    assert len({v.id for v in train + test}) == len(train + test)
+    recorded = {s: [v for v in vs if v.family == "recorded"] for s, vs in voices.items()}
+    speakers = {s: {v.speaker for v in vs} for s, vs in recorded.items()}
+    assert len(speakers["train"] | speakers["test"]) >= 15
+    assert len(speakers["test"]) >= 4 and {"kal", "slt", "us2"} <= speakers["train"]
+    for side in ("train", "test"):  # both genders among the recorded speakers of each side
+        assert {v.gender for v in recorded[side]} == {"f", "m"}
     for v in test:
-        kind = [t for t in train if t.engine == v.engine]
-        assert kind, f"no training voice of {v.id}'s engine"
-        if v.engine == "espeak":
+        kind = [t for t in train if t.engine == v.engine and t.family == v.family]
+        assert kind, f"no training voice of {v.id}'s engine and family"
+        if v.family == "espeak":
             accent, variant = v.name.split("+")
             assert any(t.name.startswith(accent + "+") for t in kind)
             assert any(t.name.endswith("+" + variant) for t in kind)
-    assert {v.gender for v in test} == {"f", "m"}
-    assert {v.gender for v in train if v.engine != "espeak"} == {"f", "m"}
+        else:  # a recorded test speaker has a training speaker of its gender on its engine
+            assert any(t.gender == v.gender for t in kind), v.id
+    assert {v.gender for v in test if v.family == "espeak"} == {"f", "m"}
+
+
+def test_default_test_set_gives_no_voice_more_than_15_percent():
+    voices = local_module("synth_en", "voices").voice_split()["test"]
+    pairs = [(f"sentence {i}", f"sentence {i}") for i in range(300)]
+    for count in (400, 130, 1000):
+        drawn = synth.draw_utterances("test", pairs, voices, count, seed=0)
+        per_speaker = Counter(u.voice.speaker for u in drawn)
+        assert len(per_speaker) == len({v.speaker for v in voices})
+        assert max(per_speaker.values()) - min(per_speaker.values()) <= 1  # speakers take turns
+        assert max(per_speaker.values()) <= 0.15 * count
+        assert {u.voice.family for u in drawn} == {"espeak", "recorded"}
+
+
+def test_every_voice_needs_only_packages_that_setup_installs():
+    setup = (REPO / "tools" / "setup.sh").read_text()
+    dbs = re.search(r"mbrola_dbs=\(([^)]*)\)", setup).group(1).split()
+    listed = set(
+        re.findall(r"[a-z0-9][a-z0-9.+-]+", " ".join(re.findall(r"debs\+?=\(([^)]*)\)", setup)))
+    )
+    listed |= {f"mbrola-{db}" for db in dbs}
+    voices = local_module("synth_en", "voices").voice_split()
+    needed = {pkg for v in voices["train"] + voices["test"] for _, pkg in synth.requirements(v)}
+    assert needed <= listed, needed - listed
+    assert {v.mbrola_db for v in voices["test"] if v.mbrola_db} <= set(dbs)
 
 
 def test_kaldi_dirs_are_16k_mono_and_consistent(corpus: Path):
@@ -117,15 +151,23 @@ def test_same_seed_gives_identical_bytes(corpus: Path, tmp_path: Path):
             assert a == (again / "wav" / f"{utt}.wav").read_bytes(), utt
 
 
-def test_draw_is_seeded_and_follows_engine_shares():
+def test_draw_is_seeded_and_follows_family_shares():
     voices = local_module("synth_en", "voices").voice_split()["train"]
     pairs = [(f"sentence {i}", f"sentence {i}") for i in range(50)]
-    share = {"espeak": 0.5, "flite": 0.5, "festival": 0.0}
-    a = synth.draw_utterances("train", pairs, voices, 400, seed=1, engine_share=share)
-    assert a == synth.draw_utterances("train", pairs, voices, 400, seed=1, engine_share=share)
-    assert a != synth.draw_utterances("train", pairs, voices, 400, seed=2, engine_share=share)
-    engines = [u.voice.engine for u in a]
-    assert "festival" not in engines and 150 < engines.count("flite") < 250
+    share = {"espeak": 0.25, "recorded": 0.75}
+    a = synth.draw_utterances("train", pairs, voices, 800, seed=1, family_share=share)
+    assert a == synth.draw_utterances("train", pairs, voices, 800, seed=1, family_share=share)
+    assert a != synth.draw_utterances("train", pairs, voices, 800, seed=2, family_share=share)
+    families = Counter(u.voice.family for u in a)
+    assert 520 < families["recorded"] < 680
+    # Within a family speakers are equally likely, whatever their number of engine voices
+    # (kal has three, awb one): 22 recorded training speakers share ~600 utterances.
+    recorded = Counter(u.voice.speaker for u in a if u.voice.family == "recorded")
+    assert len(recorded) == 22 and 15 < min(recorded.values()) <= max(recorded.values()) < 45
+    kal = {u.voice.id for u in a if u.voice.speaker == "kal"}
+    assert kal == {"flite-kal", "flite-kal16", "festival-kal"}
+    only = synth.draw_utterances("train", pairs, voices, 50, 1, {"espeak": 0.0, "recorded": 1})
+    assert {u.voice.family for u in only} == {"recorded"}
     assert {u.text for u in a[:50]} == {t for _, t in pairs}  # all sentences before repeats
     for u in a:
         assert u.voice.speed[0] <= u.speed <= u.voice.speed[1]
@@ -133,15 +175,20 @@ def test_draw_is_seeded_and_follows_engine_shares():
 
 
 def test_missing_synthesizer_names_the_package(monkeypatch):
+    voices = {v.id: v for v in local_module("synth_en", "voices").voice_split()["train"]}
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which", lambda b: None if b == "flite" else real_which(b))
-    with pytest.raises(synth.MissingSynthesizerError, match=r"apt-get install -y flite"):
-        synth.check_installed(["espeak", "flite"])
-    missing_voice = {"voice_x": ("/nonexistent", "festvox-x")}
-    monkeypatch.setattr(synth, "FESTIVAL_VOICE_PACKAGES", missing_voice)
+    with pytest.raises(synth.MissingSynthesizerError, match=r"`apt-get install -y .*flite`"):
+        synth.check_installed([voices["espeak-en-us-m1"], voices["flite-kal"]])
     monkeypatch.setattr(shutil, "which", real_which)
-    with pytest.raises(synth.MissingSynthesizerError, match=r"apt-get install -y festvox-x"):
-        synth.check_installed(["festival"], ["voice_x"])
+    monkeypatch.setattr(synth, "MBROLA_DIR", Path("/nonexistent"))
+    # A missing mbrola voice (Debian non-free) names the command that enables non-free too.
+    with pytest.raises(synth.MissingSynthesizerError) as err:
+        synth.check_installed([voices["mbrola-de1-en"], voices["festival-us2"]])
+    message = str(err.value)
+    assert "mbrola-de1 (/nonexistent/de1/de1)" in message and "mbrola-us2" in message
+    assert "bash tools/setup.sh" in message and "contrib and non-free" in message
+    assert "apt-get install -y --no-install-recommends mbrola-de1 mbrola-us2" in message
 
 
 def test_split_by_hash_is_disjoint_and_independent_of_the_pool():

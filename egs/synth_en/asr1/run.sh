@@ -75,4 +75,4 @@ run_stage 3 train train_model "$exp" "$experiment" train data/tokenizer \
   ${overrides[@]+"${overrides[@]}"}
 run_stage 4 average average_model "$exp" "$average_num"
 run_stage 5 decode decode_test "$exp" "$beam" "$ctc_weight" "$lm_order" "$lm_weight" $methods
-run_stage 6 results make_results "$exp"
+run_stage 6 results make_results "$exp" test=data/test/utt2family

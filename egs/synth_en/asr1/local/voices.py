@@ -1,11 +1,19 @@
 """The English voice inventory and its train/test split (documented in ../README.md).
 
-Training gets wide diversity: 8 espeak-ng accents x 24 variants (female and male), pitch
-and speed ranges, and the recorded voices kal (flite kal, kal16 + festival kal_diphone),
-slt (female; flite slt + festival slt-hts), awb and rms. Test holds out voices that are
-"in distribution": 8 espeak accent+variant pairs whose accent and whose variant both occur
-in training (with other partners), and the recorded speaker ked (festival diphone, US male:
-the same kind as festival kal_diphone in training). Each recorded speaker sits on one side.
+Two families of voices:
+- ``espeak``: espeak-ng's formant synthesis, 8 accents x 28 variants with pitch and speed
+  ranges. Test holds out 8 accent+variant pairs whose accent and variant both occur in
+  training with other partners.
+- ``recorded``: 27 recorded speakers (diphone, unit-selection and HTS voices). Debian main
+  has kal, ked, slt, awb and rms; contrib/non-free add the mbrola speakers (us1, us2, us3,
+  en1, and 16 other languages' speakers reading English through espeak-ng) and festival's
+  rab and don. A speaker behind two engines (flite kal and festival kal_diphone; espeak-ng
+  mb-us1 and festival us1_mbrola) is one speaker, and every speaker sits on one side of the
+  split. Test holds out five, both genders, each with similar speakers left in training:
+  ked (US male diphone; kal), us1 (US female mbrola; slt and the female mbrola speakers),
+  en1 (British male mbrola; rab, don, us2, us3), de5 (German female reading English; de1,
+  de3) and sw1 (Swedish male reading English; sw2). The mbrola databases are free for
+  non-commercial, non-military use only.
 Dev uses the training voices.
 """
 
@@ -42,7 +50,14 @@ TEST_ESPEAK = {
 ESPEAK_SPEED, ESPEAK_PITCH = (0.85, 1.2), (30.0, 70.0)  # rate factor; espeak -p
 RECORDED_SPEED, RECORDED_PITCH = (0.85, 1.15), (-150.0, 150.0)  # stretch; sox cents
 
-# (voice id, engine, engine voice, speaker identity, gender)
+# Other languages' mbrola speakers, read English by espeak-ng (mb-<db>-en): db -> gender.
+MBROLA_ACCENTED = {"de1": "f", "de2": "m", "de3": "f", "de4": "m", "de5": "f", "de6": "m",
+                   "fr1": "m", "fr4": "f", "nl2": "m", "af1": "m", "gr2": "m", "hu1": "f",
+                   "pl1": "f", "ro1": "m", "sw1": "m", "sw2": "f"}  # fmt: skip
+# English mbrola speakers, each behind espeak-ng (mb-<db>) and festival (voice_<db>_mbrola).
+MBROLA_ENGLISH = {"us1": "f", "us2": "m", "us3": "m", "en1": "m"}
+# (voice id, engine, engine voice, speaker identity, gender). espeak-ng drives the mbrola
+# speakers itself (its speed and pitch controls); flite and festival voices get sox's pitch.
 RECORDED = [
     ("flite-kal", "flite", "kal", "kal", "m"),
     ("flite-kal16", "flite", "kal16", "kal", "m"),
@@ -52,11 +67,23 @@ RECORDED = [
     ("flite-awb", "flite", "awb", "awb", "m"),
     ("flite-rms", "flite", "rms", "rms", "m"),
     ("festival-ked", "festival", "voice_ked_diphone", "ked", "m"),
+    ("festival-rab", "festival", "voice_rab_diphone", "rab", "m"),
+    ("festival-don", "festival", "voice_don_diphone", "don", "m"),
+    *(
+        voice
+        for db, gender in MBROLA_ENGLISH.items()
+        for voice in (
+            (f"mbrola-{db}", "espeak", f"mb-{db}", db, gender),
+            (f"festival-{db}", "festival", f"voice_{db}_mbrola", db, gender),
+        )
+    ),
+    *((f"mbrola-{db}-en", "espeak", f"mb-{db}-en", db, g) for db, g in MBROLA_ACCENTED.items()),
 ]
-TEST_SPEAKERS = {"ked"}
+TEST_SPEAKERS = {"ked", "us1", "en1", "de5", "sw1"}
 
-# Share of utterances per engine (renormalized over the engines present in a split).
-ENGINE_SHARE = {"espeak": 0.55, "flite": 0.3, "festival": 0.15}
+# Training share of utterances per voice family; within a family every speaker is equally
+# likely. Test has no shares: its speakers take turns (asr.recipes.synth.draw_utterances).
+FAMILY_SHARE = {"espeak": 0.5, "recorded": 0.5}
 
 
 def _espeak(accent: str, variant: str, gender: str) -> Voice:
@@ -66,8 +93,23 @@ def _espeak(accent: str, variant: str, gender: str) -> Voice:
         name=f"{accent}+{variant}",
         speaker=f"{accent}+{variant}",
         gender=gender,
+        family="espeak",
         speed=ESPEAK_SPEED,
         pitch=ESPEAK_PITCH,
+    )
+
+
+def _recorded(vid: str, engine: str, name: str, speaker: str, gender: str) -> Voice:
+    espeak = engine == "espeak"  # an mbrola speaker driven by espeak-ng
+    return Voice(
+        vid,
+        engine,
+        name,
+        speaker,
+        gender,
+        family="recorded",
+        speed=ESPEAK_SPEED if espeak else RECORDED_SPEED,
+        pitch=ESPEAK_PITCH if espeak else RECORDED_PITCH,
     )
 
 
@@ -81,6 +123,5 @@ def voice_split() -> dict[str, list[Voice]]:
                 split[side].append(_espeak(accent, variant, gender))
     for vid, engine, name, speaker, gender in RECORDED:
         side = "test" if speaker in TEST_SPEAKERS else "train"
-        voice = Voice(vid, engine, name, speaker, gender, RECORDED_SPEED, RECORDED_PITCH)
-        split[side].append(voice)
+        split[side].append(_recorded(vid, engine, name, speaker, gender))
     return split

@@ -44,6 +44,7 @@ def voice_split() -> dict[str, list[Voice]]:
                 name=f"cmn-latn-pinyin+{variant}",
                 speaker=variant,
                 gender=gender,
+                family="espeak",
                 speed=(0.8, 1.1),
                 pitch=(30.0, 70.0),
             )
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     voices = voice_split()
     voices["dev"] = voices["train"]
     try:
-        check_installed(["espeak"])
+        check_installed(voices["train"] + voices["test"])
         sentences = common_only(zh_sentences(), TOP_CHARS)
         to_pinyin("你好")
     except (MissingSynthesizerError, FileNotFoundError) as e:
