@@ -31,6 +31,8 @@ check() {
 import torch
 
 assert torch.__version__.startswith("2.14.1"), f"torch {torch.__version__}, want 2.14.1"
+import espnet2.bin.asr_inference  # noqa: F401  (the trainer and decoder of peer_espnet_train.py)
+import espnet2.bin.asr_train  # noqa: F401
 from espnet2.asr.ctc import CTC
 from espnet2.asr.decoder.transformer_decoder import TransformerDecoder
 from espnet2.asr.encoder.transformer_encoder import TransformerEncoder
@@ -68,4 +70,8 @@ fi
 "${pip[@]}" "$torch_pin" packaging configargparse typeguard humanfriendly scipy filelock \
     librosa "jamo==0.4.1" PyYAML soundfile h5py kaldiio torch_complex nltk "numpy>=2" protobuf \
     hydra-core opt-einsum sentencepiece editdistance "importlib-metadata<5" lightning
+# What espnet2.bin.asr_train and asr_inference import beyond the model (shared/peer_espnet.md);
+# ci_sdr without its dependencies: it declares a git-URL one that pip refuses.
+"${pip[@]}" "$torch_pin" einops g2p_en espnet_tts_frontend fast_bss_eval tensorboard matplotlib
+"${pip[@]}" --no-deps ci_sdr
 check

@@ -34,6 +34,8 @@ class ASRModel(nn.Module):
         conv_kernel: Conformer depthwise kernel.
         subsampling, subsampling_channels: front-end factor (4, 6, 8) and its conv channels
             (default d_model).
+        subsampling_depthwise: depthwise-separable convolutions after the front end's first
+            (FastConformer's; cheap enough for wide front ends and x8).
         dropout, attention_dropout: residual/FFN/positional dropout and attention-weight dropout.
         pre_norm: pre-LN Transformer layers (post-LN if False; Conformer is always pre-LN).
         ctc_weight: λ in [0, 1].
@@ -60,6 +62,7 @@ class ASRModel(nn.Module):
         conv_kernel: int = 31,
         subsampling: int = 4,
         subsampling_channels: int | None = None,
+        subsampling_depthwise: bool = False,
         dropout: float = 0.1,
         attention_dropout: float = 0.0,
         pre_norm: bool = True,
@@ -96,7 +99,9 @@ class ASRModel(nn.Module):
         self.register_buffer("cmvn_istd", istd.float())
 
         self.specaug = specaug
-        self.subsampling = Conv2dSubsampling(feat_dim, d_model, subsampling, subsampling_channels)
+        self.subsampling = Conv2dSubsampling(
+            feat_dim, d_model, subsampling, subsampling_channels, subsampling_depthwise
+        )
         layer_args = dict(
             d_model=d_model, heads=heads, dropout=dropout, attention_dropout=attention_dropout
         )

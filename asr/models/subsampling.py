@@ -17,13 +17,23 @@ class Conv2dSubsampling(nn.Module):
     """Stacked unpadded Conv2d + ReLU over (time, freq), then a Linear to ``d_model``.
 
     ``channels`` is separate from ``d_model``: on CPU the front-end at d_model channels dominates a
-    training step, and 32-64 channels cost little accuracy.
+    training step, and 32-64 channels cost little accuracy. ``depthwise``: every convolution
+    after the first is depthwise (one filter per channel) followed by a pointwise 1x1 mix, as in
+    NeMo's FastConformer front end (its "dw_striding"): a fraction of the full convolutions'
+    cost, so wide front ends and x8 become cheap.
 
     Padding cannot leak into real frames: the convolutions are unpadded in time, so output frame
     ``t < out_len`` reads input frames ``[t*s, t*s + k - 1]``, all ``<= in_len - 1``.
     """
 
-    def __init__(self, feat_dim: int, d_model: int, factor: int = 4, channels: int | None = None):
+    def __init__(
+        self,
+        feat_dim: int,
+        d_model: int,
+        factor: int = 4,
+        channels: int | None = None,
+        depthwise: bool = False,
+    ):
         super().__init__()
         if factor not in _LAYOUTS:
             raise ValueError(f"subsampling factor must be one of {sorted(_LAYOUTS)}, got {factor}")
@@ -32,8 +42,15 @@ class Conv2dSubsampling(nn.Module):
         channels = channels or d_model
         layers: list[nn.Module] = []
         in_ch, freq = 1, feat_dim
-        for kernel, stride in self.layout:
-            layers += [nn.Conv2d(in_ch, channels, kernel, stride), nn.ReLU()]
+        for i, (kernel, stride) in enumerate(self.layout):
+            if depthwise and i > 0:
+                layers += [
+                    nn.Conv2d(channels, channels, kernel, stride, groups=channels),
+                    nn.Conv2d(channels, channels, 1),
+                ]
+            else:
+                layers.append(nn.Conv2d(in_ch, channels, kernel, stride))
+            layers.append(nn.ReLU())
             in_ch, freq = channels, (freq - kernel) // stride + 1
         if freq < 1:
             raise ValueError(f"feat_dim={feat_dim} is too small for subsampling x{factor}")

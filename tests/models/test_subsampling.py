@@ -4,9 +4,12 @@ import torch
 from asr.models.subsampling import Conv2dSubsampling
 
 
+@pytest.mark.parametrize("depthwise", [False, True])
 @pytest.mark.parametrize(("factor", "min_len"), [(4, 7), (6, 11), (8, 15)])
-def test_output_lengths_match_the_convolutions_for_every_length(factor, min_len):
-    sub = Conv2dSubsampling(feat_dim=min_len, d_model=4, factor=factor, channels=1)
+def test_output_lengths_match_the_convolutions_for_every_length(factor, min_len, depthwise):
+    sub = Conv2dSubsampling(
+        feat_dim=min_len, d_model=4, factor=factor, channels=1, depthwise=depthwise
+    )
     assert sub.min_len == min_len
     lengths = torch.arange(min_len, 2001)
     predicted = sub.output_lengths(lengths)
@@ -38,3 +41,20 @@ def test_channels_are_independent_of_d_model():
 def test_unknown_factor_is_refused():
     with pytest.raises(ValueError, match="factor"):
         Conv2dSubsampling(80, 64, factor=5)
+
+
+def test_depthwise_front_end_is_separable_after_its_first_convolution():
+    full = Conv2dSubsampling(80, 144, factor=8, channels=64)
+    dw = Conv2dSubsampling(80, 144, factor=8, channels=64, depthwise=True)
+    convs = [m for m in dw.conv if isinstance(m, torch.nn.Conv2d)]
+    assert [c.groups for c in convs] == [1, 64, 1, 64, 1]  # full, (depthwise, pointwise) x 2
+    assert [c.kernel_size for c in convs[1:]] == [(3, 3), (1, 1), (3, 3), (1, 1)]
+    conv_params = [sum(p.numel() for p in s.conv.parameters()) for s in (full, dw)]
+    assert conv_params[1] < conv_params[0] / 5
+    x, lens = torch.randn(3, 120, 80), torch.tensor([120, 64, 15])
+    out, out_lens = dw(x, lens)
+    assert out.shape == (3, 14, 144) and out_lens.tolist() == [14, 7, 1]
+    assert torch.equal(out_lens, full.output_lengths(lens))
+    # a padded frame cannot reach a real output frame: the short utterance alone == in the batch
+    alone, _ = dw(x[1:2, :64], lens[1:2])
+    torch.testing.assert_close(alone[0, :7], out[1, :7])
