@@ -6,6 +6,7 @@ import pytest
 
 from asr.bin.train_lm import main
 from asr.lm import NgramLM
+from tests.cli_helpers import bad_input_error
 
 
 def test_trains_on_kaldi_text_files(tmp_path):
@@ -18,9 +19,9 @@ def test_trains_on_kaldi_text_files(tmp_path):
     assert lm.log_prob([lm.ids["the"]], lm.ids["cat"]) > lm.log_prob([lm.ids["the"]], lm.ids["a"])
 
 
-def test_a_missing_text_file_is_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nope"):
-        main([str(tmp_path / "nope"), "--out", str(tmp_path / "lm.json")])
+def test_a_missing_text_file_is_named(tmp_path, capsys):
+    err = bad_input_error(main, [str(tmp_path / "nope"), "--out", str(tmp_path / "lm.json")], capsys)
+    assert err == f"asr-train-lm: error: {tmp_path / 'nope'}: no such file"
 
 
 def test_unit_char_counts_characters_without_the_spaces(tmp_path):

@@ -6,6 +6,7 @@ import json
 
 from asr.bin.score import main as score_main
 from asr.scoring import alignment_text, score, summary_text, write_report
+from tests.cli_helpers import bad_input_error
 
 
 def test_alignment_text_marks_errors():
@@ -76,5 +77,5 @@ def test_asr_score_cli_cer_and_missing_file(tmp_path, capsys):
     )
     d = json.loads((tmp_path / "j").read_text())
     assert d["metric"] == "cer" and d["ref_words"] == 6 and d["substitutions"] == 1
-    assert score_main([str(tmp_path / "ref"), str(tmp_path / "nope")]) == 2
-    assert "no such file" in capsys.readouterr().err
+    err = bad_input_error(score_main, [str(tmp_path / "ref"), str(tmp_path / "nope")], capsys)
+    assert err == f"asr-score: error: {tmp_path / 'nope'}: no such file"
