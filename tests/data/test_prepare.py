@@ -14,6 +14,7 @@ from asr.data.audio import model_input
 from asr.data.features import cut_features
 from asr.data.kaldi_dir import KaldiDirError
 from asr.data.prepare import load_cuts, prepare_kaldi_dir, save_cuts
+from tests.cli_helpers import bad_input_error
 
 from .fixtures import write_kaldi_dir
 
@@ -146,13 +147,8 @@ def test_multichannel_keeps_every_channel_and_the_model_hears_their_mean(tmp_pat
         assert audio.shape == (2, stereo.shape[0])
         np.testing.assert_allclose(audio, stereo.T, atol=1e-6)
         np.testing.assert_allclose(model_input(audio, sr), stereo.mean(axis=1), atol=1e-6)
-    back = load_cuts_round_trip(cuts, tmp_path / "cuts.jsonl.gz")
-    assert [c.load_audio().shape[0] for c in back] == [2, 2]
-
-
-def load_cuts_round_trip(cuts, path: Path):
-    save_cuts(cuts, path)
-    return list(load_cuts(path))
+    save_cuts(cuts, tmp_path / "cuts.jsonl.gz")
+    assert [c.load_audio().shape[0] for c in load_cuts(tmp_path / "cuts.jsonl.gz")] == [2, 2]
 
 
 def test_segments_cut_recordings(tmp_path):
@@ -199,11 +195,8 @@ def test_cli_writes_cuts_report_cmvn_and_features(tmp_path):
 def test_cli_reports_malformed_dir(tmp_path, capsys):
     data = write_kaldi_dir(tmp_path, n_utts=2, seed=12)
     (data / "text").unlink()
-    with pytest.raises(SystemExit) as exit_:
-        prepare_main([str(data), str(tmp_path / "out"), "--no-progress"])
-    assert exit_.value.code == 2
-    err = capsys.readouterr().err
-    assert err.strip() == f"asr-prepare: error: {data / 'text'}: missing (a Kaldi data dir needs it)"
+    err = bad_input_error(prepare_main, [str(data), str(tmp_path / "out"), "--no-progress"], capsys)
+    assert err == f"asr-prepare: error: {data / 'text'}: missing (a Kaldi data dir needs it)"
 
 
 def test_relative_wav_paths_resolve_against_current_directory(tmp_path, monkeypatch):
