@@ -59,9 +59,11 @@ def declared_wav_frames(f: BinaryIO) -> int | None:
             if size in UNKNOWN_WAV_SIZES or block_align == 0:
                 return None
             return size // block_align
-        body = f.read(size + (size & 1))  # chunks are padded to an even length
-        if chunk_id == b"fmt " and len(body) >= 14:
-            block_align = int.from_bytes(body[12:14], "little")
+        padded = size + (size & 1)  # chunks are padded to an even length
+        if chunk_id == b"fmt ":
+            block_align = int.from_bytes(f.read(padded)[12:14], "little")
+        else:
+            f.seek(padded, 1)
     return None
 
 
