@@ -10,11 +10,13 @@ import argparse
 import logging
 from pathlib import Path
 
+from asr.bin.cli import exits_on_bad_input
 from asr.lightning.average import average_checkpoints, select_checkpoints
 
 log = logging.getLogger(__name__)
 
 
+@exits_on_bad_input("asr-average")
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="asr-average",

@@ -13,10 +13,12 @@ import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from asr.bin.cli import exits_on_bad_input
 from asr.data.prepare import load_cuts, prepare_kaldi_dir
 from asr.decode.api import METHODS
 from asr.decode.runner import decode_set
 from asr.decode.word_lm import WordLMScorer
+from asr.errors import InputError
 from asr.lightning.run_dir import load_run
 from asr.lm import NgramLM
 from asr.scoring import make_normalizer
@@ -38,11 +40,11 @@ def load_test_set(path: str | Path):
 def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     """Decode every set in ``cfg.test_sets``; returns ``{set: summary}``."""
     if cfg.method not in METHODS:
-        raise ValueError(f"method={cfg.method!r}: choose one of {', '.join(METHODS)}")
+        raise InputError(f"method={cfg.method!r}: choose one of {', '.join(METHODS)}")
     if cfg.metric not in ("wer", "cer"):
-        raise ValueError(f"metric={cfg.metric!r}: choose wer or cer")
+        raise InputError(f"metric={cfg.metric!r}: choose wer or cer")
     if not cfg.test_sets:
-        raise ValueError("no test sets: pass 'test_sets={name: path/to/cuts.jsonl.gz}'")
+        raise InputError("no test sets: pass 'test_sets={name: path/to/cuts.jsonl.gz}'")
     if cfg.threads:
         torch.set_num_threads(int(cfg.threads))
     device = cfg.device
@@ -90,6 +92,7 @@ def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="decode")
+@exits_on_bad_input("asr-decode")
 def main(cfg: DictConfig) -> None:
     run(cfg)
 

@@ -1,10 +1,11 @@
 """asr-prepare: turn a Kaldi data directory into validated lhotse cuts (+ CMVN, features).
 
-    asr-prepare KALDI_DIR OUT_DIR [--sample-rate 16000] [--min-duration S] [--max-duration S]
+    asr-prepare KALDI_DIR OUT_DIR [--min-duration S] [--max-duration S]
                 [--speed-perturb 0.9,1.0,1.1] [--cmvn] [--precompute-features]
 
 Writes OUT_DIR/cuts.jsonl.gz and OUT_DIR/prepare_report.json (kept and dropped-by-reason
-counts); with --cmvn OUT_DIR/cmvn.json, with --precompute-features OUT_DIR/feats/.
+counts, every dropped utterance named); with --cmvn OUT_DIR/cmvn.json, with
+--precompute-features OUT_DIR/feats/.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import logging
 import sys
 from pathlib import Path
 
+from asr.bin.cli import exits_on_bad_input
 from asr.data.augment import speed_perturb
 from asr.data.cmvn import compute_cmvn
 from asr.data.features import precompute_features
-from asr.data.kaldi_dir import KaldiDirError
 from asr.data.prepare import CUTS_NAME, REPORT_NAME, prepare_kaldi_dir, save_cuts
 
 
@@ -36,7 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
         "kaldi_dir", type=Path, help="Kaldi data dir: wav.scp, text[, utt2spk, segments]"
     )
     p.add_argument("out_dir", type=Path, help="where cuts.jsonl.gz and the report go")
-    p.add_argument("--sample-rate", type=int, default=16000, help="resample other rates to this")
     p.add_argument("--min-duration", type=float, default=0.1, help="drop shorter utterances (s)")
     p.add_argument("--max-duration", type=float, default=None, help="drop longer utterances (s)")
     p.add_argument(
@@ -53,21 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@exits_on_bad_input("asr-prepare")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     progress = not args.no_progress
-    try:
-        cuts, report = prepare_kaldi_dir(
-            args.kaldi_dir,
-            sample_rate=args.sample_rate,
-            min_duration=args.min_duration,
-            max_duration=args.max_duration,
-            progress=progress,
-        )
-    except KaldiDirError as e:
-        print(f"asr-prepare: error: {e}", file=sys.stderr)
-        return 2
+    cuts, report = prepare_kaldi_dir(
+        args.kaldi_dir,
+        min_duration=args.min_duration,
+        max_duration=args.max_duration,
+        progress=progress,
+    )
     args.out_dir.mkdir(parents=True, exist_ok=True)
     report.save(args.out_dir / REPORT_NAME)
     if report.kept == 0:

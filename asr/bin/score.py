@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from asr.bin.cli import exits_on_bad_input
 from asr.scoring import (
     alignment_text,
     make_normalizer,
@@ -32,12 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@exits_on_bad_input("asr-score")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    for path in (args.ref, args.hyp):
-        if not path.is_file():
-            print(f"asr-score: no such file: {path}", file=sys.stderr)
-            return 2
     normalize = make_normalizer(lowercase=args.lowercase, remove_punct=args.remove_punct)
     scores = score(read_kaldi_text(args.ref), read_kaldi_text(args.hyp), args.cer, normalize)
     print(summary_text(scores, title=f"{args.hyp} vs {args.ref}"), end="")

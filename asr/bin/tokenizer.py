@@ -14,6 +14,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from asr.bin.cli import exits_on_bad_input
+from asr.data.kaldi_dir import read_lines, read_text
 from asr.data.prepare import load_cuts
 from asr.data.tokenizer import CharTokenizer, SentencePieceTokenizer
 
@@ -26,18 +28,20 @@ def guess_format(path: Path) -> str:
 
 
 def read_texts(path: Path, fmt: str = "auto") -> Iterator[str]:
-    """Transcripts from cuts, a Kaldi ``text`` file or plain lines (UTF-8)."""
+    """Transcripts from cuts, a Kaldi ``text`` file or plain lines (UTF-8), blank ones left out.
+
+    Text files go through the one Kaldi-table reader (``asr.data.kaldi_dir``).
+    """
     fmt = guess_format(path) if fmt == "auto" else fmt
     if fmt == "cuts":
         for cut in load_cuts(path):
             yield " ".join(s.text or "" for s in cut.supervisions)
         return
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if fmt == "kaldi":
-                line = line.split(maxsplit=1)[1] if len(line.split(maxsplit=1)) == 2 else ""
-            if line.strip():
-                yield line.strip()
+    if fmt == "kaldi":
+        yield from (text for text in read_text(path).values() if text)
+        return
+    for _, line in read_lines(path):
+        yield line
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,11 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@exits_on_bad_input("asr-tokenizer")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not args.text.is_file():
-        print(f"asr-tokenizer: error: no such file: {args.text}", file=sys.stderr)
-        return 2
     texts = read_texts(args.text, args.text_format)
     if args.type == "char":
         keep_space = {"auto": None, "keep": True, "drop": False}[args.space]

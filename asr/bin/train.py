@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import Timer
 from pytorch_lightning.utilities import rank_zero_only
 
+from asr.bin.cli import exits_on_bad_input
 from asr.data.cmvn import load_cmvn
 from asr.data.tokenizer import load_tokenizer
 from asr.lightning.average import safe_load
@@ -49,6 +50,7 @@ def find_resume_checkpoint(resume: str | None, exp_dir: Path) -> str | None:
     if resume != "auto":
         if not Path(resume).is_file():
             raise FileNotFoundError(f"resume={resume}: no such checkpoint")
+        safe_load(resume)  # refuse a pickled checkpoint here, naming it, not deep in Lightning
         return str(resume)
     candidates = sorted((exp_dir / "checkpoints").glob("*.ckpt"))
     if not candidates:
@@ -152,6 +154,7 @@ def train(cfg: DictConfig) -> Path:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
+@exits_on_bad_input("asr-train")
 def main(cfg: DictConfig) -> None:
     train(cfg)
 

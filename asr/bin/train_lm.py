@@ -13,13 +13,15 @@ import argparse
 import logging
 from pathlib import Path
 
+from asr.bin.cli import exits_on_bad_input
+from asr.data.kaldi_dir import read_lines, read_text
 from asr.lm import NgramLM
 from asr.lm.ngram import UNITS
-from asr.scoring.text import read_kaldi_text
 
 log = logging.getLogger(__name__)
 
 
+@exits_on_bad_input("asr-train-lm")
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="asr-train-lm", description="Train a word or character n-gram LM on transcripts."
@@ -48,8 +50,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def _sentences(path: Path, plain: bool) -> list[str]:
     if plain:
-        return path.read_text(encoding="utf-8").splitlines()
-    return list(read_kaldi_text(path).values())
+        return [line for _, line in read_lines(path)]
+    return list(read_text(path).values())
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from asr.bin.cli import exits_on_bad_input
 from asr.data.kaldi_dir import read_table
 from asr.decode.api import METHODS
 from asr.decode.transcriber import Transcriber
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@exits_on_bad_input("asr-transcribe")
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -1,5 +1,7 @@
 """Kaldi filterbank features: one function, used on the fly and for precomputing to disk.
 
+:func:`audio_features` is what the model sees of any audio (training cuts, decoding, the
+transcription API): :func:`asr.data.audio.model_input` (mono, 16 kHz), then :func:`fbank`.
 Samples are scaled to the 16-bit integer range before ``torchaudio.compliance.kaldi.fbank``,
 as Kaldi's ``compute-fbank-feats`` sees them, so features (and the meaning of ``dither``, in
 16-bit units) match Kaldi, ESPnet and WeNet recipes.
@@ -18,6 +20,8 @@ from lhotse.cut import Cut
 from lhotse.features import Features, NumpyFilesWriter
 from lhotse.utils import fastcopy
 from tqdm import tqdm
+
+from asr.data.audio import SAMPLE_RATE, model_input
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,17 @@ def fbank(
     )
 
 
+def audio_features(
+    samples: np.ndarray | torch.Tensor,
+    sample_rate: int,
+    num_mel_bins: int = 80,
+    dither: float = 0.0,
+) -> torch.Tensor:
+    """``(T, num_mel_bins)`` fbank of ``(C, N)`` or ``(N,)`` samples at ``sample_rate``, as the
+    model hears them: channels averaged and resampled to 16 kHz by ``model_input``."""
+    return fbank(model_input(samples, sample_rate), SAMPLE_RATE, num_mel_bins, dither)
+
+
 FEATURE_TYPE = "kaldi-fbank-snip-edges"
 
 
@@ -89,7 +104,7 @@ def precompute_features(
                 num_frames=feats.shape[0],
                 num_features=num_mel_bins,
                 frame_shift=0.01,
-                sampling_rate=cut.sampling_rate,
+                sampling_rate=SAMPLE_RATE,
                 start=cut.start,
                 duration=cut.duration,
                 storage_type=writer.name,
@@ -103,11 +118,11 @@ def precompute_features(
 
 
 def cut_features(cut: Cut, num_mel_bins: int = 80, dither: float = 0.0) -> torch.Tensor:
-    """``(T, num_mel_bins)`` features of one cut: precomputed if attached, else :func:`fbank`.
+    """``(T, num_mel_bins)`` features of one cut: precomputed if attached, else
+    :func:`audio_features` of its audio (every channel it holds, at its own rate).
 
     ``dither`` applies to audio, so it has no effect on precomputed features.
     """
     if cut.has_features:
         return torch.from_numpy(cut.load_features())
-    audio = cut.load_audio()  # (channels, N); a MonoCut gives its one channel
-    return fbank(audio[0], cut.sampling_rate, num_mel_bins=num_mel_bins, dither=dither)
+    return audio_features(cut.load_audio(), cut.sampling_rate, num_mel_bins, dither)

@@ -6,29 +6,33 @@ duplicate ids) raises :class:`~asr.data.kaldi_dir.KaldiDirError` naming file and
 problem confined to one utterance drops it, counted by reason in :class:`PrepareReport`.
 
 Choices:
-- Multi-channel audio: channel 0 is used (the cut is a lhotse ``MonoCut`` on channel 0), as
-  Kaldi's feature extraction does by default for stereo input. Mix down upstream (e.g. a
-  ``sox ... remix 1,2 |`` pipe in ``wav.scp``) if another choice suits a corpus.
-- Audio at another sample rate is resampled lazily by lhotse (``cut.resample``) on loading.
+- Audio is decoded end to end here, once: a file whose data stops before its header says (a
+  WAV cut off partway keeps a readable header), or that fails to decode partway (a cut-off
+  FLAC), is dropped as ``truncated_audio`` instead of being trained with a transcript of audio
+  it no longer holds, or failing in every batch that draws it.
+- Multi-channel audio keeps every channel in the cut (a lhotse ``MultiCut``); the model hears
+  their average (the channel rule of :mod:`asr.data.audio`, the same for decoding).
+- Audio at another sample rate stays at its own rate in the cuts; features resample it to the
+  model's 16 kHz (:func:`asr.data.audio.model_input`), the same way at training and decoding.
 - Relative paths in ``wav.scp`` are resolved against the current directory (Kaldi's rule) and
   stored absolute, so the cuts can be read from anywhere.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import soundfile as sf
-from lhotse import AudioSource, CutSet, MonoCut, Recording, SupervisionSegment
+from lhotse import AudioSource, CutSet, MonoCut, MultiCut, Recording, SupervisionSegment
+from lhotse.cut import Cut
 from tqdm import tqdm
 
-from asr.data.kaldi_dir import KaldiDirError, Segment, read_segments, read_table
+from asr.data.audio import is_command
+from asr.data.kaldi_dir import KaldiDirError, Segment, read_segments, read_table, read_text
+from asr.data.probe import AudioInfo, AudioProbeError, probe_audio
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +43,24 @@ SEGMENT_TOLERANCE = 0.01  # seconds a segment may overrun its recording (roundin
 
 @dataclass
 class PrepareReport:
-    """How many utterances were kept, and how many dropped for which reason (with examples)."""
+    """Every utterance id read, kept or dropped for a reason: ``kept + dropped == entries``.
+
+    ``dropped_utts`` names every dropped utterance by reason; ``examples`` gives the first few
+    of each reason with the detail (the file, the command, the numbers).
+    """
 
     kaldi_dir: str
+    entries: int = 0
     kept: int = 0
     kept_seconds: float = 0.0
     dropped: Counter[str] = field(default_factory=Counter)
+    dropped_utts: dict[str, list[str]] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
     max_examples: int = 10
 
     def drop(self, reason: str, utt_id: str, detail: str) -> None:
         self.dropped[reason] += 1
+        self.dropped_utts.setdefault(reason, []).append(utt_id)
         examples = self.examples.setdefault(reason, [])
         if len(examples) < self.max_examples:
             examples.append(f"{utt_id}: {detail}")
@@ -58,11 +69,13 @@ class PrepareReport:
     def to_dict(self) -> dict:
         return {
             "kaldi_dir": self.kaldi_dir,
+            "entries": self.entries,
             "kept": self.kept,
             "kept_hours": round(self.kept_seconds / 3600, 4),
             "dropped": dict(sorted(self.dropped.items())),
             "dropped_total": sum(self.dropped.values()),
             "examples": self.examples,
+            "dropped_utts": dict(sorted(self.dropped_utts.items())),
         }
 
     def save(self, path: str | Path) -> None:
@@ -71,65 +84,12 @@ class PrepareReport:
     def log_summary(self) -> None:
         total = sum(self.dropped.values())
         log.info(
-            "%s: kept %d utterances (%.2f h)", self.kaldi_dir, self.kept, self.kept_seconds / 3600
-        )
+            "%s: kept %d of %d utterances (%.2f h)",
+            self.kaldi_dir, self.kept, self.entries, self.kept_seconds / 3600,
+        )  # fmt: skip
         if total:
             reasons = ", ".join(f"{r}={n}" for r, n in sorted(self.dropped.items()))
             log.warning("%s: dropped %d utterances: %s", self.kaldi_dir, total, reasons)
-
-
-@dataclass(frozen=True)
-class AudioInfo:
-    sample_rate: int
-    num_samples: int
-    channels: int
-
-    @property
-    def duration(self) -> float:
-        return self.num_samples / self.sample_rate
-
-
-class AudioProbeError(Exception):
-    """Audio for one entry cannot be used; ``reason`` is the report key."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-
-def is_command(entry: str) -> bool:
-    """A Kaldi ``wav.scp`` value ending in ``|`` is a shell command writing audio to stdout."""
-    return entry.rstrip().endswith("|")
-
-
-def probe_audio(entry: str, command_timeout: float = 120.0) -> AudioInfo:
-    """Header facts of a ``wav.scp`` value (a path, or a ``cmd |`` pipe, which is run)."""
-    if is_command(entry):
-        cmd = entry.rstrip()[:-1]
-        try:
-            proc = subprocess.run(cmd, shell=True, capture_output=True, timeout=command_timeout)
-        except subprocess.TimeoutExpired:
-            raise AudioProbeError("command_failed", f"timed out: {cmd}") from None
-        if proc.returncode != 0:
-            err = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
-            raise AudioProbeError("command_failed", f"exit {proc.returncode}: {cmd}: {err[0]}")
-        try:
-            data, sr = sf.read(io.BytesIO(proc.stdout), dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError, TypeError) as e:
-            raise AudioProbeError("command_failed", f"unreadable output of {cmd}: {e}") from None
-        info = AudioInfo(sr, data.shape[0], data.shape[1])
-    else:
-        path = Path(entry)
-        if not path.is_file():
-            raise AudioProbeError("missing_audio", f"no such file: {entry}")
-        try:
-            i = sf.info(str(path))
-        except (sf.LibsndfileError, RuntimeError) as e:
-            raise AudioProbeError("corrupt_audio", f"{entry}: {e}") from None
-        info = AudioInfo(i.samplerate, i.frames, i.channels)
-    if info.num_samples <= 0:
-        raise AudioProbeError("empty_audio", f"zero samples: {entry}")
-    return info
 
 
 def _recording(rec_id: str, entry: str, info: AudioInfo) -> Recording:
@@ -150,26 +110,53 @@ def _recording(rec_id: str, entry: str, info: AudioInfo) -> Recording:
     )
 
 
+def _cut(
+    utt: str, recording: Recording, start: float, duration: float, text: str, speaker: str | None
+) -> Cut:
+    """A cut holding every channel of its recording: a ``MonoCut``, or a ``MultiCut``."""
+    channels = recording.channel_ids
+    channel = channels[0] if len(channels) == 1 else channels
+    supervision = SupervisionSegment(
+        id=utt,
+        recording_id=recording.id,
+        start=0.0,
+        duration=duration,
+        channel=channel,
+        text=text,
+        speaker=speaker,
+    )
+    cut_type = MonoCut if len(channels) == 1 else MultiCut
+    return cut_type(
+        id=utt,
+        start=start,
+        duration=duration,
+        channel=channel,
+        supervisions=[supervision],
+        recording=recording,
+    )
+
+
 def prepare_kaldi_dir(
     kaldi_dir: str | Path,
-    sample_rate: int = 16000,
     min_duration: float = 0.1,
     max_duration: float | None = None,
     progress: bool = True,
 ) -> tuple[CutSet, PrepareReport]:
     """Read ``wav.scp``, ``text`` and, if present, ``utt2spk`` and ``segments``; validate each.
 
-    Dropped (counted by reason): ``no_audio_entry`` (id in ``text`` without a ``wav.scp`` or
-    ``segments`` entry), ``no_transcript`` (the reverse), ``empty_transcript``,
-    ``missing_audio``, ``corrupt_audio``, ``empty_audio``, ``command_failed``,
-    ``bad_segment``, ``too_short`` (< ``min_duration``), ``too_long`` (> ``max_duration``).
+    Every utterance id (in ``text`` or ``segments``, or ``wav.scp`` without ``segments``) is
+    kept or dropped, counted by reason: ``no_audio_entry`` (in ``text`` without a ``wav.scp``
+    or ``segments`` entry), ``no_transcript`` (the reverse), ``empty_transcript``,
+    ``missing_audio``, ``corrupt_audio``, ``truncated_audio``, ``empty_audio``,
+    ``command_failed``, ``bad_segment``, ``too_short`` (< ``min_duration``), ``too_long``
+    (> ``max_duration``).
     """
     kaldi_dir = Path(kaldi_dir)
     for name in ("wav.scp", "text"):
         if not (kaldi_dir / name).is_file():
             raise KaldiDirError(f"{kaldi_dir / name}: missing (a Kaldi data dir needs it)")
     wav_scp = read_table(kaldi_dir / "wav.scp", min_fields=2)
-    texts = read_table(kaldi_dir / "text")
+    texts = read_text(kaldi_dir / "text")
     spk_file = kaldi_dir / "utt2spk"
     utt2spk = read_table(spk_file, min_fields=2) if spk_file.is_file() else {}
     seg_file = kaldi_dir / "segments"
@@ -178,28 +165,30 @@ def prepare_kaldi_dir(
     else:
         segments = {rec: Segment(rec, 0.0, -1.0) for rec in wav_scp}
 
-    report = PrepareReport(str(kaldi_dir))
+    report = PrepareReport(str(kaldi_dir), entries=len(texts.keys() | segments.keys()))
     for utt in sorted(texts.keys() - segments.keys()):
         report.drop("no_audio_entry", utt, f"in {kaldi_dir / 'text'} but has no audio entry")
 
     probed: dict[str, AudioInfo | AudioProbeError] = {}
+    recordings: dict[str, Recording] = {}
     cuts = []
     for utt, seg in tqdm(segments.items(), desc=f"validate {kaldi_dir}", disable=not progress):
         if utt not in texts:
             report.drop("no_transcript", utt, f"not in {kaldi_dir / 'text'}")
             continue
-        if not texts[utt].strip():
-            report.drop("empty_transcript", utt, "empty line in text")
+        if not texts[utt]:
+            report.drop("empty_transcript", utt, f"empty transcript in {kaldi_dir / 'text'}")
             continue
-        if seg.recording_id not in wav_scp:
-            report.drop("no_audio_entry", utt, f"recording {seg.recording_id!r} not in wav.scp")
+        rec = seg.recording_id
+        if rec not in wav_scp:
+            report.drop("no_audio_entry", utt, f"recording {rec!r} not in wav.scp")
             continue
-        if seg.recording_id not in probed:
+        if rec not in probed:
             try:
-                probed[seg.recording_id] = probe_audio(wav_scp[seg.recording_id])
+                probed[rec] = probe_audio(wav_scp[rec])
             except AudioProbeError as e:
-                probed[seg.recording_id] = e
-        info = probed[seg.recording_id]
+                probed[rec] = e
+        info = probed[rec]
         if isinstance(info, AudioProbeError):
             report.drop(info.reason, utt, str(info))
             continue
@@ -208,35 +197,16 @@ def prepare_kaldi_dir(
             detail = f"[{seg.start}, {seg.end}] outside recording of {info.duration:.3f} s"
             report.drop("bad_segment", utt, detail)
             continue
-        end = min(end, info.duration)
-        duration = end - seg.start
+        duration = min(end, info.duration) - seg.start
         if duration < min_duration:
             report.drop("too_short", utt, f"{duration:.3f} s < min_duration {min_duration} s")
             continue
         if max_duration is not None and duration > max_duration:
             report.drop("too_long", utt, f"{duration:.3f} s > max_duration {max_duration} s")
             continue
-        recording = _recording(seg.recording_id, wav_scp[seg.recording_id], info)
-        supervision = SupervisionSegment(
-            id=utt,
-            recording_id=seg.recording_id,
-            start=0.0,
-            duration=duration,
-            channel=0,
-            text=" ".join(texts[utt].split()),
-            speaker=utt2spk.get(utt),
-        )
-        cut = MonoCut(
-            id=utt,
-            start=seg.start,
-            duration=duration,
-            channel=0,
-            supervisions=[supervision],
-            recording=recording,
-        )
-        if info.sample_rate != sample_rate:
-            cut = cut.resample(sample_rate)
-        cuts.append(cut)
+        if rec not in recordings:
+            recordings[rec] = _recording(rec, wav_scp[rec], info)
+        cuts.append(_cut(utt, recordings[rec], seg.start, duration, texts[utt], utt2spk.get(utt)))
         report.kept += 1
         report.kept_seconds += duration
     report.log_summary()

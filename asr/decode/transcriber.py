@@ -6,41 +6,22 @@ texts = t.transcribe(["a.wav", samples_16k])
 
 from __future__ import annotations
 
-import io
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile
 import torch
-import torchaudio.functional as AF
 
+from asr.data.audio import SAMPLE_RATE, read_audio
 from asr.data.dataset import collate
-from asr.data.features import fbank
+from asr.data.features import audio_features
 from asr.decode.api import decode
 from asr.decode.hypothesis import Hypothesis
+from asr.errors import InputError
 from asr.lightning.run_dir import load_run
 
 Audio = str | Path | np.ndarray | torch.Tensor
-
-
-def read_audio(entry: str | Path) -> tuple[np.ndarray, int]:
-    """Mono float32 samples and the sample rate of a file, or of a Kaldi ``wav.scp`` command
-    (``"sox in.flac -t wav - |"``). Several channels are averaged. Errors name the entry."""
-    entry = str(entry)
-    try:
-        if entry.rstrip().endswith("|"):
-            wav = subprocess.run(
-                entry.rstrip()[:-1], shell=True, check=True, capture_output=True, timeout=600
-            ).stdout
-            samples, rate = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
-        else:
-            samples, rate = soundfile.read(entry, dtype="float32", always_2d=True)
-    except (OSError, RuntimeError, subprocess.SubprocessError, soundfile.LibsndfileError) as e:
-        raise ValueError(f"{entry}: cannot read audio: {e}") from e
-    return samples.mean(axis=1), rate
 
 
 class Transcriber:
@@ -52,7 +33,7 @@ class Transcriber:
         tokenizer: Any,
         method: str = "joint_ctc_attention",
         beam: int = 10,
-        sample_rate: int = 16000,
+        sample_rate: int = SAMPLE_RATE,
         batch_size: int = 8,
         device: str | torch.device = "cpu",
         **decode_options: Any,
@@ -74,22 +55,20 @@ class Transcriber:
         return cls(model, tokenizer, **kwargs)
 
     def features(self, audio: Audio, sample_rate: int | None = None) -> torch.Tensor:
-        """Fbank (T, d) of a path / wav.scp entry, or of samples at ``sample_rate`` (default: the
-        model's)."""
+        """Fbank (T, d) of a path / wav.scp entry, or of mono samples at ``sample_rate`` (default:
+        ``self.sample_rate``), as training computed it (``asr.data.features.audio_features``:
+        channels averaged, resampled to 16 kHz)."""
         if isinstance(audio, (str, Path)):
             samples, rate = read_audio(audio)
             name = str(audio)
         else:
-            samples, rate = audio, sample_rate or self.sample_rate
-            name = "array input"
-        wave = torch.as_tensor(np.asarray(samples), dtype=torch.float32)
-        if wave.dim() != 1:
-            raise ValueError(f"{name}: expected mono samples (N,), got shape {tuple(wave.shape)}")
-        if rate != self.sample_rate:
-            wave = AF.resample(wave, rate, self.sample_rate)
-        feats = fbank(wave, self.sample_rate, num_mel_bins=self.num_mel_bins)
+            samples = torch.as_tensor(np.asarray(audio), dtype=torch.float32)
+            rate, name = sample_rate or self.sample_rate, "array input"
+            if samples.dim() != 1:
+                raise InputError(f"{name}: expected mono samples (N,), got {tuple(samples.shape)}")
+        feats = audio_features(samples, rate, num_mel_bins=self.num_mel_bins)
         if feats.shape[0] < getattr(self.model, "min_input_frames", 1):
-            raise ValueError(f"{name}: audio too short to decode ({wave.numel()} samples)")
+            raise InputError(f"{name}: audio too short to decode ({samples.shape[-1]} samples)")
         return feats
 
     def transcribe(self, inputs: Sequence[Audio], sample_rate: int | None = None) -> list[str]:

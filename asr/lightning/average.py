@@ -11,6 +11,8 @@ from typing import Any
 
 import torch
 
+from asr.errors import InputError
+
 log = logging.getLogger(__name__)
 
 MODEL_PREFIX = "model."
@@ -21,12 +23,13 @@ _STEP = re.compile(r"step(\d+)")
 def safe_load(path: str | Path) -> dict[str, Any]:
     """``torch.load`` with ``weights_only=True`` on CPU; a file carrying pickled code is refused.
 
-    Raises ``ValueError`` naming the file instead of executing anything it contains.
+    Raises :class:`~asr.errors.InputError` naming the file and the reason instead of executing
+    anything it contains (the CLIs print it as one line).
     """
     try:
         return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except (pickle.UnpicklingError, RuntimeError) as err:
-        raise ValueError(
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as err:
+        raise InputError(
             f"refusing to load {path}: it is not a plain tensor/state-dict checkpoint "
             f"(weights_only=True rejected it: {str(err).splitlines()[0]})"
         ) from err
@@ -62,7 +65,7 @@ def select_checkpoints(ckpt_dir: str | Path, num: int, mode: str = "best") -> li
         raise ValueError(f"mode must be 'best' or 'last', got {mode!r}")
     candidates = [p for p in Path(ckpt_dir).glob("*.ckpt") if val_loss_of(p) is not None]
     if not candidates:
-        raise ValueError(f"{ckpt_dir} holds no epoch checkpoints (name with a val loss) to average")
+        raise InputError(f"{ckpt_dir} holds no epoch checkpoints (name with a val loss) to average")
     if len(candidates) < num:
         # A run stopped by time (trainer.max_time) may finish fewer epochs than asked for.
         log.warning(

@@ -1,8 +1,10 @@
 """Kaldi text files and the text-normalization hook applied before scoring.
 
 A Kaldi text file holds one ``UTTID TEXT`` line per utterance; an id alone on its line is an
-empty transcript. Scoring compares *units*: words for WER, characters for CER (whitespace is
-dropped for CER, the convention for Chinese and Japanese test sets).
+empty transcript. ``read_kaldi_text`` is the project's one Kaldi-table reader
+(``asr.data.kaldi_dir.read_text``), so a BOM, tabs, CRLF, non-UTF-8 bytes and duplicate ids are
+treated here as by every other command. Scoring compares *units*: words for WER, characters for
+CER (whitespace is dropped for CER, the convention for Chinese and Japanese test sets).
 """
 
 from __future__ import annotations
@@ -12,24 +14,11 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from asr.data.kaldi_dir import read_text as read_kaldi_text
+
 Normalizer = Callable[[str], str]
 
 _PUNCT = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")
-
-
-def read_kaldi_text(path: str | Path) -> dict[str, str]:
-    """Read ``UTTID TEXT`` lines into a dict; a duplicate id is an error naming its line."""
-    texts: dict[str, str] = {}
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            utt, _, text = line.partition(" ")
-            if utt in texts:
-                raise ValueError(f"{path}:{lineno}: duplicate utterance id {utt!r}")
-            texts[utt] = " ".join(text.split())
-    return texts
 
 
 def write_kaldi_text(path: str | Path, texts: Mapping[str, str]) -> None:

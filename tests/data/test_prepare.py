@@ -10,8 +10,11 @@ import pytest
 import soundfile as sf
 
 from asr.bin.prepare import main as prepare_main
+from asr.data.audio import model_input
+from asr.data.features import cut_features
 from asr.data.kaldi_dir import KaldiDirError
 from asr.data.prepare import load_cuts, prepare_kaldi_dir, save_cuts
+from tests.cli_helpers import bad_input_error
 
 from .fixtures import write_kaldi_dir
 
@@ -124,23 +127,28 @@ def test_piped_commands_ok_and_failing(tmp_path):
     np.testing.assert_allclose(piped.load_audio()[0], expected, atol=1e-6)
 
 
-def test_other_sample_rate_is_resampled(tmp_path):
+def test_other_sample_rate_stays_in_the_cuts_and_features_are_16k(tmp_path):
     data = write_kaldi_dir(tmp_path, n_utts=2, seed=8, sample_rate=8000)
-    cuts, _ = _prepare(data, sample_rate=16000)
+    cuts, _ = _prepare(data)
     for cut in cuts:
-        assert cut.sampling_rate == 16000
-        audio = cut.load_audio()
-        assert audio.shape[1] == pytest.approx(cut.duration * 16000, abs=1)
+        assert cut.sampling_rate == 8000
+        samples, _ = sf.read(tmp_path / "audio" / f"{cut.id}.wav", dtype="float32")
+        assert cut.load_audio().shape == (1, len(samples))
+        n16 = 2 * len(samples)  # resampled to 16 kHz, then 25 ms windows every 10 ms
+        assert cut_features(cut).shape == (1 + (n16 - 400) // 160, 80)
 
 
-def test_multichannel_uses_first_channel(tmp_path):
+def test_multichannel_keeps_every_channel_and_the_model_hears_their_mean(tmp_path):
     data = write_kaldi_dir(tmp_path, n_utts=2, seed=9, channels=2)
     cuts, _ = _prepare(data)
     for cut in cuts:
-        stereo, _ = sf.read(tmp_path / "audio" / f"{cut.id}.wav", dtype="float32")
+        stereo, sr = sf.read(tmp_path / "audio" / f"{cut.id}.wav", dtype="float32")
         audio = cut.load_audio()
-        assert audio.shape == (1, stereo.shape[0])
-        np.testing.assert_allclose(audio[0], stereo[:, 0], atol=1e-6)
+        assert audio.shape == (2, stereo.shape[0])
+        np.testing.assert_allclose(audio, stereo.T, atol=1e-6)
+        np.testing.assert_allclose(model_input(audio, sr), stereo.mean(axis=1), atol=1e-6)
+    save_cuts(cuts, tmp_path / "cuts.jsonl.gz")
+    assert [c.load_audio().shape[0] for c in load_cuts(tmp_path / "cuts.jsonl.gz")] == [2, 2]
 
 
 def test_segments_cut_recordings(tmp_path):
@@ -187,8 +195,8 @@ def test_cli_writes_cuts_report_cmvn_and_features(tmp_path):
 def test_cli_reports_malformed_dir(tmp_path, capsys):
     data = write_kaldi_dir(tmp_path, n_utts=2, seed=12)
     (data / "text").unlink()
-    assert prepare_main([str(data), str(tmp_path / "out"), "--no-progress"]) == 2
-    assert "text: missing" in capsys.readouterr().err
+    err = bad_input_error(prepare_main, [str(data), str(tmp_path / "out"), "--no-progress"], capsys)
+    assert err == f"asr-prepare: error: {data / 'text'}: missing (a Kaldi data dir needs it)"
 
 
 def test_relative_wav_paths_resolve_against_current_directory(tmp_path, monkeypatch):

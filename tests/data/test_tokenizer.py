@@ -13,6 +13,7 @@ from asr.data.tokenizer import (
     SentencePieceTokenizer,
     load_tokenizer,
 )
+from tests.cli_helpers import bad_input_error
 
 from .fixtures import WORDS
 
@@ -125,3 +126,20 @@ def test_cli_from_kaldi_text(tmp_path):
     assert tokenizer_main([*base, str(tmp_path / "b"), "--type", "bpe", "--vocab-size", "35"]) == 0
     assert load_tokenizer(tmp_path / "b").vocab_size == 35
     assert tokenizer_main([*base, str(tmp_path / "x"), "--type", "bpe"]) == 2  # no vocab size
+
+
+def test_cli_reads_kaldi_text_through_the_one_reader(tmp_path, capsys):
+    text = tmp_path / "text"  # a BOM, a tab separator, CRLF: the ids must not become characters
+    text.write_bytes("\ufeffu1\tab ba\r\nu2 ba\r\n".encode())
+    assert (
+        tokenizer_main(["--text", str(text), "--out", str(tmp_path / "c"), "--type", "char"]) == 0
+    )
+    assert set(load_tokenizer(tmp_path / "c").tokens[2:-1]) == {SPACE, "a", "b"}
+    text.write_bytes(b"u1 ab\nu2 caf\xe9\n")
+    argv = ["--text", str(text), "--out", str(tmp_path / "d"), "--type", "char"]
+    err = bad_input_error(tokenizer_main, argv, capsys)
+    assert err.startswith(f"asr-tokenizer: error: {text}:2: line is not valid UTF-8")
+    plain = tmp_path / "corpus.txt"
+    plain.write_bytes(b"\xff\n")
+    argv = ["--text", str(plain), "--out", str(tmp_path / "e"), "--type", "char"]
+    assert f"{plain}:1: line is not valid UTF-8" in bad_input_error(tokenizer_main, argv, capsys)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -10,16 +12,21 @@ import soundfile
 import torch
 from hydra import compose, initialize_config_dir
 
+from asr.bin.average import main as average_main
 from asr.bin.decode import CONF_DIR, run
+from asr.bin.decode import main as decode_main
 from asr.bin.train_lm import main as train_lm_main
 from asr.bin.transcribe import main as transcribe_main
 from asr.data.cmvn import CmvnStats
-from asr.data.features import fbank
+from asr.data.features import cut_features, fbank
+from asr.data.prepare import prepare_kaldi_dir
 from asr.data.tokenizer import CharTokenizer
 from asr.decode import decode
 from asr.decode.transcriber import Transcriber
 from asr.lightning.run_dir import write_run_dir
 from asr.models import ASRModel
+from tests.cli_helpers import bad_input_error
+from tests.data.fixtures import write_kaldi_dir
 
 RATE = 16000
 
@@ -159,3 +166,55 @@ def test_asr_decode_with_a_word_lm_spells_only_its_words(run_dir, tmp_path):
     words = set(hyp) - {"u0", "u1"}  # pre_beam 100: every token is a candidate at every step
     assert words and words <= {"hello", "world", "good", "morning"}
     assert summary["lm"] == str(tmp_path / "lm.json") and summary["lm_weight"] == 0.5
+
+
+def test_transcriber_hears_a_stereo_44k_file_as_training_and_decoding_do(run_dir, tmp_path):
+    data = write_kaldi_dir(tmp_path, n_utts=1, seed=5, sample_rate=44100, channels=2)
+    cut = next(iter(prepare_kaldi_dir(data, progress=False)[0]))
+    t = Transcriber.from_run_dir(run_dir / "exp")
+    torch.testing.assert_close(t.features(tmp_path / "audio" / f"{cut.id}.wav"), cut_features(cut))
+
+
+class Payload:
+    def __reduce__(self):
+        return (print, ("unpickled!",))
+
+
+@pytest.fixture
+def refused_run(run_dir, tmp_path):
+    """A copy of the run directory whose average.pt carries a pickled object."""
+    exp = tmp_path / "exp"
+    shutil.copytree(run_dir / "exp", exp)
+    torch.save({"state_dict": {}, "x": Payload()}, exp / "average.pt")
+    return exp
+
+
+def test_every_tool_names_a_refused_checkpoint_in_one_line(refused_run, run_dir, capsys):
+    refused = f"error: refusing to load {refused_run / 'average.pt'}: it is not a plain"
+    argv = ["--exp", str(refused_run), str(run_dir / "utt0.wav")]
+    assert bad_input_error(transcribe_main, argv, capsys).startswith(f"asr-transcribe: {refused}")
+    (refused_run / "checkpoints").mkdir()
+    for name in (
+        "epoch000-step0000001-val_loss1.0000.ckpt",
+        "epoch001-step0000002-val_loss0.9.ckpt",
+    ):
+        shutil.copyfile(refused_run / "average.pt", refused_run / "checkpoints" / name)
+    err = bad_input_error(average_main, [str(refused_run), "--num", "2"], capsys)
+    assert err.startswith("asr-average: error: refusing to load ") and "val_loss" in err
+    assert "unpickled!" not in capsys.readouterr().out
+
+
+def test_asr_decode_reports_bad_input_in_one_line(
+    refused_run, run_dir, tmp_path, monkeypatch, capsys
+):
+    kaldi = tmp_path / "test"
+    kaldi.mkdir()
+    (kaldi / "wav.scp").write_text(f"u0 {run_dir / 'utt0.wav'}\n")
+    (kaldi / "text").write_bytes(b"u0 hello w\xf6rld\n")
+    for exp, expected in (
+        (run_dir / "exp", f"asr-decode: error: {kaldi / 'text'}:1: line is not valid UTF-8"),
+        (refused_run, f"asr-decode: error: refusing to load {refused_run / 'average.pt'}"),
+    ):
+        argv = [f"exp_dir={exp}", f"test_sets={{test: {kaldi}}}", f"out_dir={tmp_path / 'out'}"]
+        monkeypatch.setattr(sys, "argv", ["asr-decode", *argv, "num_workers=0", "progress=false"])
+        assert bad_input_error(lambda _: decode_main(), [], capsys).startswith(expected)

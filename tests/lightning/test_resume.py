@@ -13,8 +13,10 @@ import pytest
 import torch
 
 from asr.bin.train import find_resume_checkpoint
+from asr.bin.train import main as train_main
 from asr.data.prepare import load_cuts
 from asr.lightning.average import safe_load
+from tests.cli_helpers import bad_input_error
 from tests.lightning.helpers import REPO, train_overrides
 from tests.lightning.record import read_records
 
@@ -88,3 +90,20 @@ def test_resume_argument(tmp_path):
     ):
         torch.save({"global_step": step}, ckpts / name)
     assert find_resume_checkpoint("auto", tmp_path) == str(ckpts / "step0000010.ckpt")
+
+
+class Payload:
+    def __reduce__(self):
+        return (print, ("unpickled!",))
+
+
+def test_asr_train_names_a_refused_resume_checkpoint_in_one_line(
+    tiny_corpus, tmp_path, monkeypatch, capsys
+):
+    bad = tmp_path / "pickled.ckpt"
+    torch.save({"global_step": 3, "x": Payload()}, bad)
+    overrides = train_overrides(tiny_corpus, tmp_path / "exp", f"resume={bad}")
+    monkeypatch.setattr(sys, "argv", ["asr-train", *overrides])
+    err = bad_input_error(lambda _: train_main(), [], capsys)
+    assert err.startswith(f"asr-train: error: refusing to load {bad}: it is not a plain")
+    assert "unpickled!" not in capsys.readouterr().out

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from asr.bin.train_lm import main
 from asr.lm import NgramLM
+from tests.cli_helpers import bad_input_error
 
 
 def test_trains_on_kaldi_text_files(tmp_path):
@@ -18,9 +17,10 @@ def test_trains_on_kaldi_text_files(tmp_path):
     assert lm.log_prob([lm.ids["the"]], lm.ids["cat"]) > lm.log_prob([lm.ids["the"]], lm.ids["a"])
 
 
-def test_a_missing_text_file_is_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nope"):
-        main([str(tmp_path / "nope"), "--out", str(tmp_path / "lm.json")])
+def test_a_missing_text_file_is_named(tmp_path, capsys):
+    argv = [str(tmp_path / "nope"), "--out", str(tmp_path / "lm.json")]
+    err = bad_input_error(main, argv, capsys)
+    assert err == f"asr-train-lm: error: {tmp_path / 'nope'}: no such file"
 
 
 def test_unit_char_counts_characters_without_the_spaces(tmp_path):
@@ -37,3 +37,10 @@ def test_plain_text_has_no_utterance_ids(tmp_path):
     out = tmp_path / "lm.json"
     main([str(tmp_path / "corpus.txt"), "--plain", "--order", "2", "--out", str(out)])
     assert NgramLM.load(out).words == ["cat", "dog", "sat", "the"]
+
+
+def test_bad_bytes_in_a_plain_corpus_are_named_with_their_line(tmp_path, capsys):
+    (tmp_path / "corpus.txt").write_bytes(b"the cat\nthe d\xf6g\n")  # latin-1
+    argv = [str(tmp_path / "corpus.txt"), "--plain", "--out", str(tmp_path / "lm.json")]
+    err = bad_input_error(main, argv, capsys)
+    assert err.startswith(f"asr-train-lm: error: {tmp_path / 'corpus.txt'}:2: line is not valid")

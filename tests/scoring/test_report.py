@@ -6,6 +6,7 @@ import json
 
 from asr.bin.score import main as score_main
 from asr.scoring import alignment_text, score, summary_text, write_report
+from tests.cli_helpers import bad_input_error
 
 
 def test_alignment_text_marks_errors():
@@ -76,5 +77,17 @@ def test_asr_score_cli_cer_and_missing_file(tmp_path, capsys):
     )
     d = json.loads((tmp_path / "j").read_text())
     assert d["metric"] == "cer" and d["ref_words"] == 6 and d["substitutions"] == 1
-    assert score_main([str(tmp_path / "ref"), str(tmp_path / "nope")]) == 2
-    assert "no such file" in capsys.readouterr().err
+    err = bad_input_error(score_main, [str(tmp_path / "ref"), str(tmp_path / "nope")], capsys)
+    assert err == f"asr-score: error: {tmp_path / 'nope'}: no such file"
+
+
+def test_asr_score_reads_tab_separated_bom_crlf_files_and_names_bad_bytes(tmp_path, capsys):
+    (tmp_path / "ref").write_bytes("\ufeffu1\tthe cat sat\r\nu2\tgood morning\r\n".encode())
+    (tmp_path / "hyp").write_text("u1 the cat sad\nu2 good morning\n")
+    argv = [str(tmp_path / "ref"), str(tmp_path / "hyp"), "--json", str(tmp_path / "j")]
+    assert score_main(argv) == 0
+    d = json.loads((tmp_path / "j").read_text())
+    assert (d["sentences"], d["ref_words"], d["substitutions"], d["deletions"]) == (2, 5, 1, 0)
+    (tmp_path / "hyp").write_bytes(b"u1 the cat sat\nu2 good morn\xefing\n")
+    err = bad_input_error(score_main, argv, capsys)
+    assert err.startswith(f"asr-score: error: {tmp_path / 'hyp'}:2: line is not valid UTF-8")

@@ -66,7 +66,7 @@ def test_kaldi_text_round_trip(tmp_path):
     write_kaldi_text(tmp_path / "text", texts)
     assert read_kaldi_text(tmp_path / "text") == texts
     (tmp_path / "dup").write_text("a x\na y\n")
-    with pytest.raises(ValueError, match="dup:2: duplicate utterance id 'a'"):
+    with pytest.raises(ValueError, match=r"dup:2: duplicate id 'a' \(first seen at line 1\)"):
         read_kaldi_text(tmp_path / "dup")
 
 
