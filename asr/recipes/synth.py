@@ -28,8 +28,9 @@ from tqdm import tqdm
 SAMPLE_RATE = 16000
 
 # What each engine needs on disk, and the Debian package that provides it.
-_BINARIES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival"}
-_PACKAGES = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival", "sox": "sox"}
+_BINARIES = {"espeak": "espeak-ng", "flite": "flite", "festival": "festival", "mbrola": "mbrola"}
+_PACKAGES = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival", "sox": "sox",
+             "mbrola": "mbrola"}  # fmt: skip
 MBROLA_DIR = Path("/usr/share/mbrola")
 _FESTIVAL_VOICES = Path("/usr/share/festival/voices")
 # festival voice -> (its directory, the packages it needs besides festival itself)
@@ -67,8 +68,8 @@ class Voice:
     ``recorded`` (a recorded speaker's diphones, units or HTS model)."""
 
     id: str  # Kaldi speaker id, e.g. "espeak-en-us-m3"
-    engine: str  # "espeak" | "flite" | "festival"
-    name: str  # engine voice: "en-us+m3", "mb-us1", "slt", "voice_kal_diphone"
+    engine: str  # "espeak" | "flite" | "festival" | "mbrola" (a database driven directly)
+    name: str  # engine voice: "en-us+m3", "mb-us1", "slt", "voice_kal_diphone", "cn1"
     speaker: str
     gender: str  # "f" | "m"
     family: str  # "espeak" | "recorded"
@@ -77,7 +78,10 @@ class Voice:
 
     @property
     def mbrola_db(self) -> str | None:
-        """The mbrola database espeak-ng drives for an ``mb-*`` voice (``mb-de1-en`` -> de1)."""
+        """The mbrola database of the voice: espeak-ng's ``mb-*`` voices (``mb-de1-en`` ->
+        de1) and the ``mbrola`` engine's own (its name)."""
+        if self.engine == "mbrola":
+            return self.name
         if self.engine != "espeak" or not self.name.startswith("mb-"):
             return None
         return self.name.split("-")[1]
@@ -262,6 +266,39 @@ def _render_espeak(utt: Utterance, raw: Path) -> None:
     )
 
 
+# Front ends of the ``mbrola`` engine's voices: database -> a function from an utterance's
+# ``spoken`` text to mbrola .pho text at the normal rate and pitch. A recipe registers the one
+# its language needs (egs/synth_zh: pinyin for cn1); speed and pitch are applied here.
+MBROLA_FRONTENDS: dict[str, Callable[[str], str]] = {}
+
+
+def scale_pho(pho: str, speed: float, cents: float) -> str:
+    """mbrola .pho text with every duration divided by ``speed`` and F0 raised by ``cents``."""
+    factor = 2 ** (cents / 1200)
+    lines = []
+    for line in pho.splitlines():
+        fields = line.split()
+        if len(fields) < 2 or line.startswith(";"):
+            lines.append(line)
+            continue
+        phoneme, ms, *targets = fields
+        scaled = [phoneme, str(max(1, round(float(ms) / speed)))]
+        for pos, hz in zip(targets[0::2], targets[1::2], strict=True):
+            scaled += [pos, str(round(float(hz) * factor))]
+        lines.append(" ".join(scaled))
+    return "\n".join(lines) + "\n"
+
+
+def _render_mbrola(utt: Utterance, raw: Path) -> None:
+    db = utt.voice.name
+    if db not in MBROLA_FRONTENDS:
+        raise ValueError(f"no .pho front end registered for mbrola voice {db} (MBROLA_FRONTENDS)")
+    pho = raw.with_suffix(".pho")
+    pho.write_text(scale_pho(MBROLA_FRONTENDS[db](utt.spoken), utt.speed, utt.pitch))
+    # -e: a diphone the database lacks becomes silence instead of a fatal error
+    _run(["mbrola", "-e", str(MBROLA_DIR / db / db), str(pho), str(raw)])
+
+
 def _render_flite(utt: Utterance, raw: Path) -> None:
     stretch = f"{1 / utt.speed:.3f}"
     _run(
@@ -300,13 +337,14 @@ def _render_chunk(utts: Sequence[Utterance], wav_dir: Path) -> int:
             render: Callable[[Utterance, Path], None] = {
                 "espeak": _render_espeak,
                 "flite": _render_flite,
+                "mbrola": _render_mbrola,
             }[utts[0].voice.engine]
             for utt, raw in zip(utts, raws, strict=True):
                 render(utt, raw)
         for utt, raw in zip(utts, raws, strict=True):
             if not raw.is_file() or raw.stat().st_size <= 44:
                 raise RuntimeError(f"{utt.voice.engine} produced no audio for {utt.id}")
-            sox_pitch = utt.pitch if utt.voice.engine != "espeak" else 0.0
+            sox_pitch = utt.pitch if utt.voice.engine in ("flite", "festival") else 0.0
             _to_16k(raw, wav_dir / f"{utt.id}.wav", sox_pitch)
     return len(utts)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,14 @@ def local_module(recipe: str, name: str):
     if local not in sys.path:
         sys.path.insert(0, local)
     return importlib.import_module(name)
+
+
+def setup_packages() -> set[str]:
+    """The Debian packages tools/setup.sh installs (its ``debs`` lists and mbrola databases)."""
+    setup = (REPO / "tools" / "setup.sh").read_text()
+    dbs = re.search(r"mbrola_dbs=\(([^)]*)\)", setup).group(1).split()
+    lists = " ".join(re.findall(r"debs\+?=\(([^)]*)\)", setup))
+    return set(re.findall(r"[a-z0-9][a-z0-9.+-]+", lists)) | {f"mbrola-{db}" for db in dbs}
 
 
 def read_table(path: Path) -> dict[str, str]:

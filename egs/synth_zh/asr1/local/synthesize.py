@@ -2,8 +2,11 @@
 """Synthesize the Mandarin corpus: data/{train,dev,test} Kaldi dirs, character transcripts.
 
 espeak-ng ``cmn-latn-pinyin`` reads pypinyin's tone-numbered pinyin; voices are its
-variants with pitch and speed ranges. Test holds out four variants (two female, two male)
-and the sentences of a disjoint hash pool; dev uses training variants and unseen sentences.
+variants with pitch and speed ranges, and the recorded Mandarin speaker of mbrola-cn1 (Debian
+non-free; spelled by cn1.py, since espeak-ng cannot drive it). Test holds out four variants
+(two female, two male) and the sentences of a disjoint hash pool; dev uses the training voices
+and unseen sentences. cn1, the only recorded Mandarin speaker Debian has, is a training voice:
+held out, the model would hear no recorded voice at all.
 data/lm_text holds every sentence of the training pool, one per line: the text of the
 character LM (stage 2), most of which the training audio does not cover. Deterministic for a
 seed.
@@ -14,8 +17,10 @@ from __future__ import annotations
 import json
 import sys
 
+from cn1 import to_pho
 from zh_text import common_only, to_pinyin, zh_sentences
 
+from asr.recipes import synth
 from asr.recipes.synth import (
     MissingSynthesizerError,
     Voice,
@@ -31,6 +36,8 @@ FEMALE = ["f1", "f2", "f3", "f4", "f5", "Annie", "linda", "steph", "Alicia", "be
 TEST_VARIANTS = {"f2", "Annie", "m3", "Andy"}
 DEV_FRACTION, TEST_FRACTION = 0.05, 0.05
 TOP_CHARS = 2500
+CN1_SPEED, CN1_PITCH = (0.85, 1.15), (-150.0, 150.0)  # duration stretch; F0 shift in cents
+FAMILY_SHARE = {"espeak": 0.75, "recorded": 0.25}  # training and dev; test: variants take turns
 
 
 def voice_split() -> dict[str, list[Voice]]:
@@ -49,6 +56,9 @@ def voice_split() -> dict[str, list[Voice]]:
                 pitch=(30.0, 70.0),
             )
             split["test" if variant in TEST_VARIANTS else "train"].append(voice)
+    split["train"].append(
+        Voice("mbrola-cn1", "mbrola", "cn1", "cn1", "f", "recorded", CN1_SPEED, CN1_PITCH)
+    )
     return split
 
 
@@ -68,14 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         print("error: pypinyin is missing: pip install pypinyin", file=sys.stderr)
         return 1
 
+    synth.MBROLA_FRONTENDS["cn1"] = to_pho
     pools = split_by_hash(sentences, dev=DEV_FRACTION, test=TEST_FRACTION)
     counts = {"train": args.train_utts, "dev": args.dev_utts, "test": args.test_utts}
+    shares = {"train": FAMILY_SHARE, "dev": FAMILY_SHARE, "test": None}
     drawn = {}
     for split, count in counts.items():
         pairs = [(to_pinyin(s), s) for s in pools[split]]
-        drawn[split] = draw_utterances(
-            split, pairs, voices[split], count, args.seed, {"espeak": 1.0}
-        )
+        drawn[split] = draw_utterances(split, pairs, voices[split], count, args.seed, shares[split])
     summary = build_corpus(
         args.out, drawn, {"train": voices["train"], "test": voices["test"]}, nj=args.nj
     )
