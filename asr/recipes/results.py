@@ -40,6 +40,11 @@ def split_decode_dir(name: str) -> tuple[str, str]:
     return test_set, method + lm + streaming
 
 
+def _natural(path: Path) -> list[str | int]:
+    """Sort key of a decode dir: numbers as numbers (``_chunk8`` before ``_chunk16``)."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.parent.name)]
+
+
 Row = tuple[str, str, str, float | None, float | None, dict[str, float | None]]
 
 
@@ -65,7 +70,7 @@ def decode_rows(exp_dir: Path, groups: dict[str, Path] | None = None) -> list[Ro
     summary.json; groups only for the sets named in ``groups`` (set -> ``utt group`` file)."""
     tables = {name: read_kaldi_text(path) for name, path in (groups or {}).items()}
     rows = []
-    for summary in sorted((exp_dir / "decode").glob("*/summary.json")):
+    for summary in sorted((exp_dir / "decode").glob("*/summary.json"), key=_natural):
         d = json.loads(summary.read_text(encoding="utf-8"))
         test_set, method = split_decode_dir(summary.parent.name)
         metric = d.get("metric", "wer")
