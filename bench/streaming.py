@@ -17,7 +17,8 @@ compute that falls behind the audio delays everything after it. Per chunk size:
 - RTF: all compute ÷ audio seconds.
 
 The ``full`` row decodes the whole utterance after its end (fbank + encoder + rescoring), the
-non-streaming baseline, measured in the same run. Without ``--exp`` the model is the synth_en
+non-streaming baseline; the configurations run in alternation on each utterance, so that the
+``RTF/full`` ratios hold under a changing load. Without ``--exp`` the model is the synth_en
 recipe's (the tiny preset, subsampling 6, dynamic chunks) with random weights: the same compute
 as the trained one. On a shared machine run ``--threads 1``, and report the load it prints.
 """
@@ -135,17 +136,21 @@ def main() -> None:
           f"{args.packet_ms:g} ms packets, beam {args.beam}, "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     header = (f"{'chunk':>6}{'chunk s':>9}{'compute/chunk ms':>18}{'first partial ms':>18}"
-              f"{'final ms':>10}{'RTF':>8}")  # fmt: skip
+              f"{'final ms':>10}{'RTF':>8}{'RTF/full':>10}")  # fmt: skip
     if refs:
         header += f"{'WER %':>8}"
     print(header)
     packet = max(1, round(RATE * args.packet_ms / 1000))
-    for chunk in [*map(int, args.chunks.split(",")), None]:
-        results = {
-            utt: full_one(model, w, args.beam) if chunk is None
-            else stream_one(model, w, chunk, packet, args.beam)
-            for utt, w in waves.items()
-        }  # fmt: skip
+    configs = [*map(int, args.chunks.split(",")), None]
+    runs: dict[int | None, dict[str, dict]] = {c: {} for c in configs}
+    for utt, wave in waves.items():  # the configurations in alternation: load hits all alike
+        for chunk in configs:
+            runs[chunk][utt] = (
+                full_one(model, wave, args.beam) if chunk is None
+                else stream_one(model, wave, chunk, packet, args.beam)
+            )  # fmt: skip
+    full_rtf = sum(r["compute"] for r in runs[None].values()) / audio
+    for chunk, results in runs.items():
         times = sorted(t for r in results.values() for t in r["chunk_times"])
         per_chunk = "-"
         if times:
@@ -156,7 +161,7 @@ def main() -> None:
         rtf = sum(r["compute"] for r in results.values()) / audio
         span = "-" if chunk is None else f"{chunk * stride / 100:.2f}"
         line = (f"{chunk or 'full':>6}{span:>9}{per_chunk:>18}{1e3 * first:>18.0f}"
-                f"{1e3 * final:>10.0f}{rtf:>8.4f}")  # fmt: skip
+                f"{1e3 * final:>10.0f}{rtf:>8.4f}{rtf / full_rtf:>10.2f}")  # fmt: skip
         if refs:
             from asr.scoring import score
 

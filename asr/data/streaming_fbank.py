@@ -16,7 +16,12 @@ from asr.data.features import fbank
 
 
 class StreamingFbank:
-    """Feed mono samples in [-1, 1] with ``accept``; get the fbank frames they complete."""
+    """Feed mono samples in [-1, 1] with ``accept``; get the fbank frames they complete.
+
+    ``add`` + ``take(at_least=n)`` does the same in two steps, so that a caller that needs n
+    frames at a time computes them once per n instead of once per piece of audio (each call
+    to torchaudio's fbank rebuilds its mel filters and window).
+    """
 
     def __init__(
         self,
@@ -37,11 +42,25 @@ class StreamingFbank:
 
     def accept(self, samples: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Mono samples (N,) → the (n, num_mel_bins) frames they complete (n may be 0)."""
+        self.add(samples)
+        return self.take()
+
+    def add(self, samples: np.ndarray | torch.Tensor) -> None:
+        """Append mono samples (N,); their frames wait for ``take``."""
         wave = torch.as_tensor(np.asarray(samples), dtype=torch.float32)
         if wave.dim() != 1:
             raise ValueError(f"expected mono samples (N,), got shape {tuple(wave.shape)}")
         self.pending = torch.cat((self.pending, wave))
-        if self.pending.numel() < self.window:
+
+    def available(self) -> int:
+        """Complete frames in the samples not taken yet."""
+        n = self.pending.numel()
+        return 0 if n < self.window else 1 + (n - self.window) // self.shift
+
+    def take(self, at_least: int = 1) -> torch.Tensor:
+        """Every complete frame not taken yet, (n, num_mel_bins); none while fewer than
+        ``at_least`` are complete."""
+        if self.available() < max(at_least, 1):
             return torch.zeros(0, self.num_mel_bins)
         feats = fbank(
             self.pending,

@@ -55,6 +55,7 @@ class StreamingRecognizer:
         self.search = CtcPrefixBeam(1, beam, model.vocab_size, model.blank_id, self.device)
         self.memory: list[torch.Tensor] = []  # encoder chunks, read again by the rescoring
         self.final: list[Hypothesis] | None = None
+        self._partial: list[Hypothesis] | None = None
 
     @property
     def frames(self) -> int:
@@ -62,8 +63,11 @@ class StreamingRecognizer:
         return self.encoder.frames
 
     def accept_audio(self, samples: np.ndarray | torch.Tensor) -> list[Hypothesis]:
-        """Mono samples (N,) at ``sample_rate`` → the partial n-best (CTC scores), best first."""
-        return self.accept_features(self.fbank.accept(samples))
+        """Mono samples (N,) at ``sample_rate`` → the partial n-best (CTC scores), best first.
+
+        Fbank frames are computed when the next chunk's are all there (once per chunk)."""
+        self.fbank.add(samples)
+        return self.accept_features(self.fbank.take(at_least=self.encoder.frames_wanted))
 
     @torch.inference_mode()
     def accept_features(self, feats: torch.Tensor) -> list[Hypothesis]:
@@ -76,12 +80,15 @@ class StreamingRecognizer:
     @torch.inference_mode()
     def partial(self) -> list[Hypothesis]:
         """The CTC prefix beam search's n-best so far."""
-        return nbest_lists(*self.search.nbest_tensors())[0]
+        if self._partial is None:
+            self._partial = nbest_lists(*self.search.nbest_tensors())[0]
+        return self._partial
 
     @torch.inference_mode()
     def finish(self) -> list[Hypothesis]:
         """End of audio: encode the last, shorter chunk and return the final n-best."""
         if self.final is None:
+            self._search(self.encoder.accept(self.fbank.take().to(self.device)))
             self._search(self.encoder.finish())
             self.final = self.partial()
             if self.method == "attention_rescoring" and self.final:
@@ -95,6 +102,7 @@ class StreamingRecognizer:
         if memory.shape[1]:
             self.memory.append(memory)
             self.search.advance(self.model.ctc_log_probs(memory))
+            self._partial = None
 
 
 class TextStream:

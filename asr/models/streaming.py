@@ -38,6 +38,11 @@ class StreamingEncoder:
         """Encoder frames emitted so far."""
         return self.cache.offset
 
+    @property
+    def frames_wanted(self) -> int:
+        """Input frames still missing for the next chunk."""
+        return max(self.front_end.input_frames(self.chunk_size) - self.pending.shape[1], 0)
+
     @torch.inference_mode()
     def accept(self, feats: torch.Tensor) -> torch.Tensor:
         """Raw fbank (batch, n, d) or (n, d) → encoder frames (batch, m, d_model), m ≥ 0."""

@@ -44,3 +44,15 @@ def test_each_frame_appears_once_the_samples_it_covers_have_arrived():
 def test_stereo_input_is_refused():
     with pytest.raises(ValueError, match=r"mono samples \(N,\), got shape \(2, 10\)"):
         StreamingFbank().accept(np.zeros((2, 10), dtype=np.float32))
+
+
+def test_take_waits_until_enough_frames_are_complete():
+    stream = StreamingFbank(16000, num_mel_bins=40)
+    x = make_audio(np.random.default_rng(1), 0.2)
+    stream.add(x[:1000])  # 1 + (1000 - 400) // 160 = 4 complete frames
+    assert stream.available() == 4
+    assert stream.take(at_least=5).shape == (0, 40) and stream.available() == 4
+    stream.add(x[1000:])
+    frames = stream.take(at_least=5)
+    torch.testing.assert_close(frames, fbank(x, 16000, num_mel_bins=40), atol=1e-4, rtol=1e-5)
+    assert stream.available() == 0
