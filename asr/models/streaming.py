@@ -77,5 +77,5 @@ class StreamingEncoder:
     def _cat(self, chunks: list[torch.Tensor]) -> torch.Tensor:
         if chunks:
             return torch.cat(chunks, dim=1)
-        d_model = self.front_end.out.out_features
-        return self.pending.new_zeros(self.pending.shape[0], 0, d_model)
+        _, heads, _, d_k = self.cache.kv[0][0].shape
+        return self.pending.new_zeros(self.pending.shape[0], 0, heads * d_k)
