@@ -30,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wav-scp", type=Path, help="Kaldi wav.scp instead of FILE arguments")
     p.add_argument("--checkpoint", help="weights in the run dir (default: average.pt or best)")
     p.add_argument(
-        "--method", choices=METHODS, help="default joint_ctc_attention (attention_rescoring "
-        "with --streaming, which takes it or ctc_prefix_beam)",
+        "--method", choices=METHODS, help="default joint_ctc_attention; --streaming takes "
+        "attention_rescoring (its default with a decoder) or ctc_prefix_beam",
     )  # fmt: skip
     p.add_argument("--beam", type=int, default=10)
     p.add_argument("--ctc-weight", type=float, default=0.3)
@@ -52,9 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bool(args.files) == bool(args.wav_scp):
         parser.error("give audio FILEs or --wav-scp, not both and not neither")
-    if args.method is None:
-        args.method = "attention_rescoring" if args.streaming else "joint_ctc_attention"
-    if args.streaming and args.method not in STREAMING_METHODS:
+    if args.method is None and not args.streaming:
+        args.method = "joint_ctc_attention"
+    if args.streaming and args.method not in (None, *STREAMING_METHODS):
         choices = " or ".join(STREAMING_METHODS)
         parser.error(f"--streaming decodes with {choices}, not {args.method}")
     if args.streaming and (args.chunk < 1 or args.packet_ms <= 0):
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     transcriber = Transcriber.from_run_dir(
         args.exp,
         args.checkpoint,
-        method=args.method,
+        method=args.method or "joint_ctc_attention",
         beam=args.beam,
         ctc_weight=args.ctc_weight,
         length_penalty=args.length_penalty,
@@ -94,7 +94,7 @@ def stream_entries(
 ) -> int:
     """Decode each entry chunk by chunk, its audio fed in ``--packet-ms`` pieces."""
     try:
-        transcriber.stream(args.chunk, args.left_chunks, args.method)  # refuses a batch model
+        transcriber.stream(args.chunk, args.left_chunks, args.method)  # a model that cannot stream
     except ValueError as e:
         print(f"asr-transcribe: error: {e}", file=sys.stderr)
         return 2

@@ -42,6 +42,8 @@ class StreamingRecognizer:
             raise ValueError(
                 f"streaming decodes with {' or '.join(STREAMING_METHODS)}, not {method!r}"
             )
+        if model.ctc is None:
+            raise ValueError("streaming searches the CTC head's output; this model has none")
         if method == "attention_rescoring" and model.decoder is None:
             raise ValueError("attention_rescoring needs an attention decoder; this model has none")
         if not 0.0 <= ctc_weight <= 1.0:

@@ -106,12 +106,15 @@ class Transcriber:
         return out
 
     def stream(
-        self, chunk_size: int = 16, left_chunks: int = -1, method: str = "attention_rescoring"
+        self, chunk_size: int = 16, left_chunks: int = -1, method: str | None = None
     ) -> TextStream:
         """A new streaming session (``asr.decode.streaming``): ``feed(samples)`` mono 16 kHz
         audio (``waveform``) as it arrives → partial text, ``finish()`` → final text. ``chunk_size``
         in encoder frames, ``left_chunks`` before each (-1: all); ``method`` ctc_prefix_beam or
-        attention_rescoring (the final n-best rescored by the decoder)."""
+        attention_rescoring (the final n-best rescored by the decoder; the default when the
+        model has one)."""
+        if method is None:
+            method = "ctc_prefix_beam" if self.model.decoder is None else "attention_rescoring"
         recognizer = StreamingRecognizer(
             self.model,
             chunk_size,

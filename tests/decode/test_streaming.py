@@ -109,3 +109,14 @@ def test_bad_method_and_reuse_after_finish_are_refused(model):
     assert stream.finish() == final  # asking again returns the same result
     with pytest.raises(RuntimeError, match="finished"):
         stream.accept_features(torch.randn(5, FEAT))
+
+
+def test_a_model_without_ctc_head_cannot_stream():
+    torch.manual_seed(0)
+    model = ASRModel(
+        VOCAB, feat_dim=FEAT, encoder="conformer", d_model=32, heads=2, encoder_layers=1,
+        encoder_ffn_dim=64, decoder_layers=1, decoder_ffn_dim=64, subsampling_channels=8,
+        ctc_weight=0.0, streaming=DynamicChunk(),
+    ).eval()  # fmt: skip
+    with pytest.raises(ValueError, match="CTC head's output; this model has none"):
+        StreamingRecognizer(model, 4)
