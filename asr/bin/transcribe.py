@@ -21,6 +21,7 @@ from asr.data.kaldi_dir import read_table
 from asr.decode.api import METHODS
 from asr.decode.streaming import STREAMING_METHODS
 from asr.decode.transcriber import Transcriber
+from asr.errors import InputError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,8 +97,7 @@ def stream_entries(
     try:
         transcriber.stream(args.chunk, args.left_chunks, args.method)  # a model that cannot stream
     except ValueError as e:
-        print(f"asr-transcribe: error: {e}", file=sys.stderr)
-        return 2
+        raise InputError(f"{args.exp}: {e}") from None
     step = max(1, round(transcriber.sample_rate * args.packet_ms / 1000))
     failed = 0
     for key, entry in entries.items():

@@ -30,11 +30,21 @@ def stream(model, x: torch.Tensor, chunk: int, left: int, seed: int) -> torch.Te
 
 
 @pytest.mark.parametrize(
-    ("encoder", "subsampling"),
-    [("transformer", 4), ("conformer", 4), ("conformer", 6), ("conformer", 8)],
+    ("encoder", "subsampling", "depthwise"),
+    [
+        ("transformer", 4, False),
+        ("conformer", 4, False),
+        ("conformer", 6, False),
+        ("conformer", 8, False),
+        ("conformer", 8, True),  # the depthwise-separable front end: same layout, same logic
+    ],
 )
-def test_chunk_by_chunk_equals_the_chunk_masked_forward(build_model, encoder, subsampling):
-    model = streaming_model(build_model, encoder, subsampling=subsampling)
+def test_chunk_by_chunk_equals_the_chunk_masked_forward(
+    build_model, encoder, subsampling, depthwise
+):
+    model = streaming_model(
+        build_model, encoder, subsampling=subsampling, subsampling_depthwise=depthwise
+    )
     g = torch.Generator().manual_seed(subsampling)
     for length in (model.min_input_frames, 43, 97, 160):
         x = torch.randn(1, length, FEAT, generator=g)
