@@ -58,6 +58,11 @@ def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     model, tokenizer, _ = load_run(cfg.exp_dir, cfg.checkpoint)
+    if cfg.chunk_size is not None:
+        try:  # a chunk size below 1, or a full-context Conformer, is refused before decoding
+            model.encoder.init_cache(1, int(cfg.chunk_size), int(cfg.left_chunks))
+        except ValueError as e:
+            raise InputError(f"chunk_size={cfg.chunk_size}: {cfg.exp_dir}: {e}") from None
     lm = None
     if cfg.lm:
         lm = WordLMScorer.for_tokenizer(NgramLM.load(cfg.lm), tokenizer)

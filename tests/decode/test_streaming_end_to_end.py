@@ -4,6 +4,7 @@ chunk_size; each equals batch decoding of the whole file with the same chunks.""
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from asr.bin.decode import CONF_DIR, run
+from asr.bin.decode import main as decode_main
 from asr.bin.transcribe import main as transcribe_main
 from asr.data.cmvn import CmvnStats, load_cmvn
 from asr.data.features import fbank
@@ -137,3 +139,19 @@ def test_asr_decode_with_chunk_size_writes_a_streaming_decode_dir(runs, tmp_path
     ]
     assert summary["chunk_size"] == 8 and summary["left_chunks"] == -1
     assert json.loads((out / "summary.json").read_text())["chunk_size"] == 8
+
+
+def test_asr_decode_refuses_chunks_for_a_full_context_model_in_one_line(
+    runs, tmp_path, monkeypatch, capsys
+):
+    kaldi = tmp_path / "test"
+    kaldi.mkdir()
+    (kaldi / "wav.scp").write_text(f"u0 {runs / 'utt0.wav'}\n")
+    (kaldi / "text").write_text("u0 hello world\n")
+    argv = [f"exp_dir={runs / 'exp_full'}", f"test_sets={{test: {kaldi}}}", "chunk_size=8",
+            f"out_dir={tmp_path / 'out'}", "num_workers=0", "progress=false"]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", ["asr-decode", *argv])
+    err = bad_input_error(lambda _: decode_main(), [], capsys)
+    assert err.startswith(f"asr-decode: error: chunk_size=8: {runs / 'exp_full'}: ")
+    assert "needs a streaming Conformer" in err
+    assert not list((tmp_path / "out").glob("test_*"))  # refused before any decoding
