@@ -37,6 +37,13 @@ def load_test_set(path: str | Path):
     return load_cuts(path)
 
 
+def decode_dir_suffix(chunk_size: int | None, left_chunks: int) -> str:
+    """``_chunk<N>[_left<L>]`` for a streaming decode's directory, ``""`` for full context."""
+    if chunk_size is None:
+        return ""
+    return f"_chunk{chunk_size}" + (f"_left{left_chunks}" if left_chunks >= 0 else "")
+
+
 def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     """Decode every set in ``cfg.test_sets``; returns ``{set: summary}``."""
     if cfg.method not in METHODS:
@@ -51,6 +58,11 @@ def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     model, tokenizer, _ = load_run(cfg.exp_dir, cfg.checkpoint)
+    if cfg.chunk_size is not None:
+        try:  # a chunk size below 1, or a full-context Conformer, is refused before decoding
+            model.encoder.init_cache(1, int(cfg.chunk_size), int(cfg.left_chunks))
+        except ValueError as e:
+            raise InputError(f"chunk_size={cfg.chunk_size}: {cfg.exp_dir}: {e}") from None
     lm = None
     if cfg.lm:
         lm = WordLMScorer.for_tokenizer(NgramLM.load(cfg.lm), tokenizer)
@@ -64,11 +76,16 @@ def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
         max_len_ratio=float(cfg.max_len_ratio),
         lm=lm,
         lm_weight=float(cfg.lm_weight),
+        chunk_size=None if cfg.chunk_size is None else int(cfg.chunk_size),
+        left_chunks=int(cfg.left_chunks),
     )
     normalize = make_normalizer(**OmegaConf.to_container(cfg.normalize))
     summaries = {}
+    chunk = decode_dir_suffix(options["chunk_size"], options["left_chunks"])
+    label = f"{cfg.method}{' + n-gram LM' if lm else ''}, beam {cfg.beam}"
+    label += f", chunk {cfg.chunk_size}" if chunk else ""
     for name, path in cfg.test_sets.items():
-        out_dir = Path(cfg.out_dir) / f"{name}_{cfg.method}{'_lm' if lm else ''}"
+        out_dir = Path(cfg.out_dir) / f"{name}_{cfg.method}{'_lm' if lm else ''}{chunk}"
         summary = decode_set(
             model,
             tokenizer,
@@ -80,7 +97,7 @@ def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
             max_duration=float(cfg.max_duration),
             num_workers=int(cfg.num_workers),
             device=device,
-            title=f"{name} ({cfg.method}{' + n-gram LM' if lm else ''}, beam {cfg.beam})",
+            title=f"{name} ({label})",
             progress=bool(cfg.progress),
         )
         log.info(

@@ -48,17 +48,25 @@ def decode(
     max_len_ratio: float = 1.0,
     lm: WordLMScorer | None = None,
     lm_weight: float = 0.0,
+    chunk_size: int | None = None,
+    left_chunks: int = -1,
 ) -> list[list[Hypothesis]]:
     """Decode a padded batch of fbank features (B, T, d) with lengths (B,); n-best, best first.
 
     Runs in inference mode with the model in eval mode (its mode is restored afterwards).
     ``length_penalty``/``length_norm``/``pre_beam`` apply to the label-synchronous beam searches
     (``attention_beam``, ``joint_ctc_attention``); greedy methods return one hypothesis.
+    ``chunk_size`` (encoder frames; ``left_chunks`` before each, -1 all) encodes as a stream
+    would: ``ctc_prefix_beam`` and ``attention_rescoring`` then give what chunk-by-chunk
+    streaming (``asr.decode.streaming``) gives, batched.
     """
     if method not in METHODS:
         raise ValueError(f"unknown decoding method {method!r}; choose one of {', '.join(METHODS)}")
     with torch.inference_mode(), _eval_mode(model):
-        memory, memory_lens = model.encode(x, x_lens)
+        if chunk_size is None:
+            memory, memory_lens = model.encode(x, x_lens)
+        else:
+            memory, memory_lens = model.encode(x, x_lens, chunk_size, left_chunks)
         return decode_encoded(
             model,
             memory,

@@ -43,7 +43,21 @@ def attention_rescoring(
     if not 0.0 <= ctc_weight <= 1.0:
         raise ValueError(f"ctc_weight must be in [0, 1], got {ctc_weight}")
     tokens, lens, ctc = ctc_prefix_beam_tensors(ctc_log_probs, memory_lens, beam, model.blank_id)
-    B, K, L = tokens.shape
+    return rescore_nbest(model, memory, memory_lens, tokens, lens, ctc, ctc_weight)
+
+
+def rescore_nbest(
+    model: torch.nn.Module,
+    memory: torch.Tensor,
+    memory_lens: torch.Tensor,
+    tokens: torch.Tensor,
+    lens: torch.Tensor,
+    ctc: torch.Tensor,
+    ctc_weight: float = 0.3,
+) -> list[list[Hypothesis]]:
+    """A CTC n-best (tokens (B, K, L) padded with -1, lengths and CTC scores (B, K); ``-inf``
+    marks an empty slot) ranked by ``λ·ctc + (1 − λ)·log P_att``; best first."""
+    B, K, _ = tokens.shape
     L_used = max(int(lens.max()), 1)
     utt = torch.arange(B, device=tokens.device).repeat_interleave(K)
     att = attention_scores(

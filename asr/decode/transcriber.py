@@ -2,6 +2,8 @@
 
 t = Transcriber.from_run_dir("exp/tiny", method="joint_ctc_attention", beam=10)
 texts = t.transcribe(["a.wav", samples_16k])
+stream = t.stream(chunk_size=16)          # a model trained with model.streaming
+partial = stream.feed(samples_16k[:1600]) # ... as audio arrives; then stream.finish()
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from asr.data.audio import SAMPLE_RATE, read_audio
+from asr.data.audio import SAMPLE_RATE, model_input, read_audio
 from asr.data.dataset import collate
 from asr.data.features import audio_features
 from asr.decode.api import decode
 from asr.decode.hypothesis import Hypothesis
+from asr.decode.streaming import StreamingRecognizer, TextStream
 from asr.errors import InputError
 from asr.lightning.run_dir import load_run
 
@@ -54,22 +57,32 @@ class Transcriber:
         model, tokenizer, _ = load_run(exp_dir, checkpoint)
         return cls(model, tokenizer, **kwargs)
 
+    def waveform(self, audio: Audio, sample_rate: int | None = None) -> torch.Tensor:
+        """Mono samples (N,) at 16 kHz of a path / wav.scp entry, or of mono samples at
+        ``sample_rate`` (default: ``self.sample_rate``): what the model hears
+        (``asr.data.audio.model_input``), for streaming."""
+        samples, rate, _ = self._read(audio, sample_rate)
+        return model_input(samples, rate)
+
     def features(self, audio: Audio, sample_rate: int | None = None) -> torch.Tensor:
         """Fbank (T, d) of a path / wav.scp entry, or of mono samples at ``sample_rate`` (default:
         ``self.sample_rate``), as training computed it (``asr.data.features.audio_features``:
         channels averaged, resampled to 16 kHz)."""
-        if isinstance(audio, (str, Path)):
-            samples, rate = read_audio(audio)
-            name = str(audio)
-        else:
-            samples = torch.as_tensor(np.asarray(audio), dtype=torch.float32)
-            rate, name = sample_rate or self.sample_rate, "array input"
-            if samples.dim() != 1:
-                raise InputError(f"{name}: expected mono samples (N,), got {tuple(samples.shape)}")
+        samples, rate, name = self._read(audio, sample_rate)
         feats = audio_features(samples, rate, num_mel_bins=self.num_mel_bins)
         if feats.shape[0] < getattr(self.model, "min_input_frames", 1):
             raise InputError(f"{name}: audio too short to decode ({samples.shape[-1]} samples)")
         return feats
+
+    def _read(self, audio: Audio, sample_rate: int | None) -> tuple[Any, int, str]:
+        """(samples, their rate, a name for errors) of a path / wav.scp entry or an array."""
+        if isinstance(audio, (str, Path)):
+            samples, rate = read_audio(audio)
+            return samples, rate, str(audio)
+        samples = torch.as_tensor(np.asarray(audio), dtype=torch.float32)
+        if samples.dim() != 1:
+            raise InputError(f"array input: expected mono samples (N,), got {tuple(samples.shape)}")
+        return samples, sample_rate or self.sample_rate, "array input"
 
     def transcribe(self, inputs: Sequence[Audio], sample_rate: int | None = None) -> list[str]:
         """Best-hypothesis text of each input (path, wav.scp entry or samples), in input order."""
@@ -91,3 +104,24 @@ class Transcriber:
             for i, hyps in zip(idx, nbest, strict=True):
                 out[i] = hyps
         return out
+
+    def stream(
+        self, chunk_size: int = 16, left_chunks: int = -1, method: str | None = None
+    ) -> TextStream:
+        """A new streaming session (``asr.decode.streaming``): ``feed(samples)`` mono 16 kHz
+        audio (``waveform``) as it arrives → partial text, ``finish()`` → final text. ``chunk_size``
+        in encoder frames, ``left_chunks`` before each (-1: all); ``method`` ctc_prefix_beam or
+        attention_rescoring (the final n-best rescored by the decoder; the default when the
+        model has one)."""
+        if method is None:
+            method = "ctc_prefix_beam" if self.model.decoder is None else "attention_rescoring"
+        recognizer = StreamingRecognizer(
+            self.model,
+            chunk_size,
+            left_chunks,
+            method,
+            beam=self.options["beam"],
+            ctc_weight=self.options.get("ctc_weight", 0.3),
+            sample_rate=SAMPLE_RATE,
+        )
+        return TextStream(recognizer, self.tokenizer)

@@ -2,6 +2,7 @@
 
 from asr.models.asr_model import ASRModel
 from asr.models.decoder import DecoderState
+from asr.models.dynamic_chunk import DynamicChunk
 from asr.models.specaug import SpecAugment
 
-__all__ = ["ASRModel", "DecoderState", "SpecAugment"]
+__all__ = ["ASRModel", "DecoderState", "DynamicChunk", "SpecAugment"]

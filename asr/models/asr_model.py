@@ -15,6 +15,7 @@ from torch import nn
 from asr.models.conformer import ConformerEncoder
 from asr.models.ctc import CTCHead
 from asr.models.decoder import TransformerDecoder
+from asr.models.dynamic_chunk import DynamicChunk
 from asr.models.encoder import TransformerEncoder
 from asr.models.mask import make_pad_mask
 from asr.models.specaug import SpecAugment
@@ -44,6 +45,8 @@ class ASRModel(nn.Module):
         specaug: applied to normalised features in training only; None disables it.
         cmvn_mean, cmvn_istd: (feat_dim,) global statistics. Always stored as buffers (identity
             when not given) so a checkpoint carries them and an exported model takes raw fbank.
+        streaming: dynamic chunk training (``DynamicChunk``); also makes the Conformer's
+            convolution causal, so the model can be decoded chunk by chunk. None: full context.
     """
 
     blank_id = 0
@@ -72,6 +75,7 @@ class ASRModel(nn.Module):
         specaug: SpecAugment | None = None,
         cmvn_mean: torch.Tensor | None = None,
         cmvn_istd: torch.Tensor | None = None,
+        streaming: DynamicChunk | None = None,
     ):
         super().__init__()
         if not 0.0 <= ctc_weight <= 1.0:
@@ -99,6 +103,7 @@ class ASRModel(nn.Module):
         self.register_buffer("cmvn_istd", istd.float())
 
         self.specaug = specaug
+        self.streaming = streaming
         self.subsampling = Conv2dSubsampling(
             feat_dim, d_model, subsampling, subsampling_channels, subsampling_depthwise
         )
@@ -114,6 +119,7 @@ class ASRModel(nn.Module):
                 ffn_dim=encoder_ffn_dim,
                 layers=encoder_layers,
                 kernel_size=conv_kernel,
+                causal=streaming is not None,
                 **layer_args,
             )
         else:
@@ -138,14 +144,31 @@ class ASRModel(nn.Module):
         """Number of trainable parameters."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
-    def encode(self, x: torch.Tensor, x_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Raw fbank (B, T, d) → encoder memory (B, T', d_model), zero beyond ``memory_lens``."""
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """Raw fbank (..., d) → globally mean/variance-normalised features (CMVN)."""
+        return (x - self.cmvn_mean) * self.cmvn_istd
+
+    def encode(
+        self,
+        x: torch.Tensor,
+        x_lens: torch.Tensor,
+        chunk_size: int | None = None,
+        left_chunks: int = -1,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw fbank (B, T, d) → encoder memory (B, T', d_model), zero beyond ``memory_lens``.
+
+        ``chunk_size`` (encoder frames) encodes as a stream would: each frame sees its own chunk
+        and ``left_chunks`` before it (-1: all). In training a streaming model draws them per
+        batch (``DynamicChunk``) when not given.
+        """
         pad = make_pad_mask(x_lens, x.shape[1])
-        x = ((x - self.cmvn_mean) * self.cmvn_istd).masked_fill(pad[..., None], 0.0)
+        x = self.normalize(x).masked_fill(pad[..., None], 0.0)
         if self.training and self.specaug is not None:
             x = self.specaug(x, x_lens)
+        if self.training and self.streaming is not None and chunk_size is None:
+            chunk_size, left_chunks = self.streaming.draw()
         x, lens = self.subsampling(x, x_lens)
-        return self.encoder(x, lens)
+        return self.encoder(x, lens, chunk_size, left_chunks)
 
     def ctc_log_probs(self, memory: torch.Tensor) -> torch.Tensor:
         """(B, T', V) float32 CTC log-probabilities."""

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+KV = tuple[torch.Tensor, torch.Tensor]
+
 
 def _attend(
     q: torch.Tensor,
@@ -83,19 +85,27 @@ class MultiHeadAttention(nn.Module):
         """``allowed`` (B, 1, Tq or 1, Tk) bool, True = attend (see ``asr.models.mask``)."""
         return self.attend(query, *self.project_kv(memory), allowed)
 
+    def forward_chunk(self, x: torch.Tensor, cache: KV) -> tuple[torch.Tensor, KV]:
+        """Self-attention of a streaming chunk x (B, Tq, d) to the cached keys/values of earlier
+        frames (B, H, P, d_k) and to its own frames; → output and the K/V with x's appended."""
+        k, v = self.project_kv(x)
+        k, v = torch.cat((cache[0], k), dim=2), torch.cat((cache[1], v), dim=2)
+        return self.attend(x, k, v, None), (k, v)
+
 
 def rel_shift(scores: torch.Tensor) -> torch.Tensor:
-    """(B, H, T, 2T−1) scores against relative positions T−1 … −(T−1) → (B, H, T, T).
+    """(B, H, Tq, Tq+Tk−1) scores against relative positions Tk−1 … −(Tq−1) → (B, H, Tq, Tk).
 
-    ``out[..., i, j] = scores[..., i, T − 1 − i + j]``, the score for relative position i − j.
-    That element sits at flat offset ``(T − 1) + i·(2T − 2) + j`` of a row-major (T, 2T−1)
-    block, so the result is a strided view: no gather, no copy (3× faster than pad-and-reshape
-    forward + backward on CPU).
+    The Tq queries are the last Tq of the Tk keys (Tq = Tk in the full forward; a streaming chunk
+    also attends cached keys). ``out[..., i, j] = scores[..., i, Tq − 1 − i + j]``, the score for
+    relative position ``(Tk − Tq + i) − j``. That element sits at flat offset
+    ``(Tq − 1) + i·(n − 1) + j`` of a row-major (Tq, n) block, n = Tq + Tk − 1, so the result is a
+    strided view: no gather, no copy (3× faster than pad-and-reshape forward + backward on CPU).
     """
     b, h, t, n = scores.shape
     scores = scores.contiguous()
     return scores.as_strided(
-        (b, h, t, t), (h * t * n, t * n, n - 1, 1), scores.storage_offset() + t - 1
+        (b, h, t, n - t + 1), (h * t * n, t * n, n - 1, 1), scores.storage_offset() + t - 1
     )
 
 
@@ -118,9 +128,28 @@ class RelPositionMultiHeadAttention(MultiHeadAttention):
         self, x: torch.Tensor, pos_emb: torch.Tensor, allowed: torch.Tensor | None
     ) -> torch.Tensor:
         """x (B, T, d), pos_emb (1, 2T−1, d) from ``RelPositionalEncoding``; → (B, T, d)."""
-        q = self.split_heads(self.q_proj(x))
+        return self._attend_rel(x, *self.project_kv(x), pos_emb, allowed)
+
+    def forward_chunk(  # type: ignore[override]
+        self, x: torch.Tensor, pos_emb: torch.Tensor, cache: KV
+    ) -> tuple[torch.Tensor, KV]:
+        """A streaming chunk x (B, Tq, d) attends the cached K/V of the P frames before it and
+        its own; pos_emb (1, 2Tq+P−1, d) is ``RelPositionalEncoding(x, keys=P+Tq)``'s table, so
+        query and key positions are those of the full forward. → output and the extended K/V."""
         k, v = self.project_kv(x)
-        p = self.split_heads(self.pos_proj(pos_emb))  # (1, H, 2T-1, d_k)
+        k, v = torch.cat((cache[0], k), dim=2), torch.cat((cache[1], v), dim=2)
+        return self._attend_rel(x, k, v, pos_emb, None), (k, v)
+
+    def _attend_rel(
+        self,
+        x: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        pos_emb: torch.Tensor,
+        allowed: torch.Tensor | None,
+    ) -> torch.Tensor:
+        q = self.split_heads(self.q_proj(x))
+        p = self.split_heads(self.pos_proj(pos_emb))  # (1, H, Tq+Tk-1, d_k)
         q_v = ((q + self.pos_bias_v[:, None]) / math.sqrt(self.d_k)).to(p.dtype)
         bias = rel_shift(torch.matmul(q_v, p.transpose(-2, -1)))
         q_u = (q + self.pos_bias_u[:, None]).to(k.dtype)

@@ -7,10 +7,11 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from asr.models.attention import MultiHeadAttention
+from asr.models.attention import KV, MultiHeadAttention
 from asr.models.dropout import Dropout
+from asr.models.encoder_cache import EncoderCache
 from asr.models.feed_forward import FeedForward
-from asr.models.mask import key_padding_allowed, make_pad_mask
+from asr.models.mask import encoder_self_allowed, make_pad_mask
 from asr.models.positional import PositionalEncoding
 
 
@@ -54,6 +55,18 @@ class TransformerEncoderLayer(nn.Module):
         )
         return residual(x, self.norm_ffn, self.ffn, self.dropout, self.pre_norm)
 
+    def forward_chunk(self, x: torch.Tensor, kv: KV) -> tuple[torch.Tensor, KV]:
+        """A streaming chunk (B, c, d) with the cached K/V of its left context → output, new K/V."""
+        new_kv: list[KV] = []
+
+        def attend(h: torch.Tensor) -> torch.Tensor:
+            out, extended = self.self_attn.forward_chunk(h, kv)
+            new_kv.append(extended)
+            return out
+
+        x = residual(x, self.norm_attn, attend, self.dropout, self.pre_norm)
+        return residual(x, self.norm_ffn, self.ffn, self.dropout, self.pre_norm), new_kv[0]
+
 
 class TransformerEncoder(nn.Module):
     """(B, T, d) subsampled frames + lengths → encoded (B, T, d), zero beyond the lengths."""
@@ -76,10 +89,38 @@ class TransformerEncoder(nn.Module):
         )
         self.final_norm = nn.LayerNorm(d_model) if pre_norm else nn.Identity()
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor,
+        chunk_size: int | None = None,
+        left_chunks: int = -1,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Full context, or chunked self-attention (``asr.models.mask.chunk_mask``)."""
         pad = make_pad_mask(lengths, x.shape[1])
-        allowed = key_padding_allowed(lengths, x.shape[1])
+        allowed = encoder_self_allowed(lengths, x.shape[1], chunk_size, left_chunks)
         x = self.pos(x)
         for layer in self.layers:
             x = layer(x, allowed)
         return self.final_norm(x).masked_fill(pad[..., None], 0.0), lengths
+
+    def init_cache(self, batch: int, chunk_size: int, left_chunks: int = -1) -> EncoderCache:
+        """The streaming cache before the first chunk of ``batch`` streams."""
+        attn = self.layers[0].self_attn
+        weight = attn.k_proj.weight
+        return EncoderCache.empty(
+            len(self.layers), batch, attn.heads, attn.d_k, chunk_size, left_chunks,
+            device=weight.device, dtype=weight.dtype,
+        )  # fmt: skip
+
+    def forward_chunk(
+        self, x: torch.Tensor, cache: EncoderCache
+    ) -> tuple[torch.Tensor, EncoderCache]:
+        """One chunk (B, c, d) of subsampled frames → its encoded frames and the next cache;
+        chunk after chunk, equal to ``forward(..., chunk_size=c)`` on the whole input."""
+        x = self.pos(x, offset=cache.offset)
+        kv = []
+        for layer, layer_kv in zip(self.layers, cache.kv, strict=True):
+            x, new_kv = layer.forward_chunk(x, layer_kv)
+            kv.append(new_kv)
+        return self.final_norm(x), cache.advance(x.shape[1], kv, [])

@@ -11,6 +11,11 @@ At an attention call they combine into one "allowed" mask that broadcasts over h
 
     allowed = ~pad_mask[:, None, None, :] & causal_mask(U)[None, None]   # (B, 1, U, U)
 
+Streaming encoders use a chunked self-attention mask instead (``chunk_allowed``): frames are
+grouped into chunks of ``chunk_size`` counted from the utterance's first frame, and a frame
+sees its own chunk and ``left_chunks`` chunks before it (all of them when negative), never a
+later chunk. Chunks start at frame 0 of every utterance, so padding a batch moves no boundary.
+
 Build these once per batch and pass them down through the layers.
 """
 
@@ -44,3 +49,36 @@ def decoder_self_allowed(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
     """(B, 1, U, U) allowed mask for decoder self-attention: causal ∧ not padding."""
     causal = causal_mask(max_len, device=lengths.device)
     return key_padding_allowed(lengths, max_len) & causal[None, None]
+
+
+def chunk_mask(
+    size: int, chunk_size: int, left_chunks: int = -1, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """(size, size) bool mask, True where query i may attend key j: chunk(j) <= chunk(i) and,
+    when ``left_chunks >= 0``, chunk(j) >= chunk(i) − left_chunks (chunk(t) = t // chunk_size).
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    chunk = torch.arange(size, device=device) // chunk_size
+    allowed = chunk[None, :] <= chunk[:, None]
+    if left_chunks >= 0:
+        allowed &= chunk[None, :] >= chunk[:, None] - left_chunks
+    return allowed
+
+
+def chunk_allowed(
+    lengths: torch.Tensor, max_len: int, chunk_size: int, left_chunks: int = -1
+) -> torch.Tensor:
+    """(B, 1, T, T) allowed mask for chunked encoder self-attention: chunks ∧ not padding."""
+    chunks = chunk_mask(max_len, chunk_size, left_chunks, device=lengths.device)
+    return key_padding_allowed(lengths, max_len) & chunks[None, None]
+
+
+def encoder_self_allowed(
+    lengths: torch.Tensor, max_len: int, chunk_size: int | None = None, left_chunks: int = -1
+) -> torch.Tensor:
+    """Encoder self-attention mask: full context (B, 1, 1, T) when ``chunk_size`` is None,
+    else ``chunk_allowed`` (B, 1, T, T)."""
+    if chunk_size is None:
+        return key_padding_allowed(lengths, max_len)
+    return chunk_allowed(lengths, max_len, chunk_size, left_chunks)

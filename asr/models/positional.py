@@ -37,9 +37,12 @@ class PositionalEncoding(nn.Module):
 
 
 class RelPositionalEncoding(nn.Module):
-    """Scales x by √d and returns the table of relative positions T−1 … −(T−1), (1, 2T−1, d).
+    """Scales x by √d and returns the table of relative positions ``Tk−1 … −(Tq−1)``.
 
-    Index k of the table stands for the relative position ``i − j = T − 1 − k`` (query i, key j).
+    For T queries attending T keys (the full forward) that is T−1 … −(T−1), (1, 2T−1, d). A
+    streaming chunk of Tq frames attends its ``keys`` = Tk cached and own frames, the last Tq of
+    which are the queries: relative positions then run from Tk−1 down to −(Tq−1), (1, Tq+Tk−1, d).
+    Index k of the table stands for ``i − j = Tk − 1 − k`` (query i, key j, in key positions).
     Relative positions do not depend on T, so padding a batch does not change them.
     """
 
@@ -49,8 +52,11 @@ class RelPositionalEncoding(nn.Module):
         self.scale = math.sqrt(d_model)
         self.dropout = Dropout(dropout)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, keys: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, Tq, d) → (x·√d, table (1, Tq + Tk − 1, d)); ``keys`` = Tk defaults to Tq."""
         t = x.shape[1]
-        positions = torch.arange(t - 1, -t, -1, device=x.device)
+        positions = torch.arange((keys or t) - 1, -t, -1, device=x.device)
         pos_emb = sinusoid(positions, self.d_model).to(x.dtype)[None]
         return self.dropout(x * self.scale), self.dropout(pos_emb)

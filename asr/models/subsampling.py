@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -23,7 +25,11 @@ class Conv2dSubsampling(nn.Module):
     cost, so wide front ends and x8 become cheap.
 
     Padding cannot leak into real frames: the convolutions are unpadded in time, so output frame
-    ``t < out_len`` reads input frames ``[t*s, t*s + k - 1]``, all ``<= in_len - 1``.
+    ``t < out_len`` reads input frames ``[t*stride, t*stride + min_len - 1]`` (``stride`` the
+    product of the strides, ``min_len`` the receptive field), all ``<= in_len - 1``. For the same
+    reason the outputs of a chunk never depend on later input: a streaming encoder feeds the
+    front end ``input_frames(n)`` frames for n outputs and keeps the last ``min_len - stride``
+    frames of each chunk for the next.
     """
 
     def __init__(
@@ -57,6 +63,7 @@ class Conv2dSubsampling(nn.Module):
         self.conv = nn.Sequential(*layers)
         self.out = nn.Linear(channels * freq, d_model)
         self.min_len = self.min_input_length()
+        self.stride = math.prod(stride for _, stride in self.layout)
 
     def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         """Exact output length for each input length (0 when the input is too short)."""
@@ -70,6 +77,10 @@ class Conv2dSubsampling(nn.Module):
         for kernel, stride in reversed(self.layout):
             length = (length - 1) * stride + kernel
         return length
+
+    def input_frames(self, outputs: int) -> int:
+        """Input frames that ``outputs`` (>= 1) consecutive output frames read, from the first."""
+        return (outputs - 1) * self.stride + self.min_len
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, T, feat_dim) → (B, T', d_model) and the output lengths."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -23,14 +24,25 @@ from asr.scoring.wer import score
 
 def split_decode_dir(name: str) -> tuple[str, str]:
     """``test-clean_joint_ctc_attention`` -> (``test-clean``, ``joint_ctc_attention``); a
-    ``_lm`` suffix (decoded with an n-gram LM) -> method ``joint_ctc_attention + n-gram LM``."""
+    ``_lm`` suffix (decoded with an n-gram LM) -> method ``joint_ctc_attention + n-gram LM``;
+    a ``_chunk<N>[_left<L>]`` suffix (a streaming decode) -> ``…, chunk N[, L left]``."""
+    streaming = ""
+    chunk = re.search(r"_chunk(\d+)(?:_left(\d+))?$", name)
+    if chunk:
+        streaming = f", chunk {chunk[1]}" + (f", {chunk[2]} left" if chunk[2] else "")
+        name = name[: chunk.start()]
     lm = " + n-gram LM" if name.endswith("_lm") else ""
     name = name.removesuffix("_lm")
     for method in METHODS:
         if name.endswith("_" + method):
-            return name[: -len(method) - 1], method + lm
+            return name[: -len(method) - 1], method + lm + streaming
     test_set, _, method = name.rpartition("_")
-    return test_set, method + lm
+    return test_set, method + lm + streaming
+
+
+def _natural(path: Path) -> list[str | int]:
+    """Sort key of a decode dir: numbers as numbers (``_chunk8`` before ``_chunk16``)."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.parent.name)]
 
 
 Row = tuple[str, str, str, float | None, float | None, dict[str, float | None]]
@@ -58,7 +70,7 @@ def decode_rows(exp_dir: Path, groups: dict[str, Path] | None = None) -> list[Ro
     summary.json; groups only for the sets named in ``groups`` (set -> ``utt group`` file)."""
     tables = {name: read_kaldi_text(path) for name, path in (groups or {}).items()}
     rows = []
-    for summary in sorted((exp_dir / "decode").glob("*/summary.json")):
+    for summary in sorted((exp_dir / "decode").glob("*/summary.json"), key=_natural):
         d = json.loads(summary.read_text(encoding="utf-8"))
         test_set, method = split_decode_dir(summary.parent.name)
         metric = d.get("metric", "wer")

@@ -7,7 +7,7 @@ import itertools
 import pytest
 import torch
 
-from asr.decode.ctc import ctc_greedy, ctc_prefix_beam
+from asr.decode.ctc import CtcPrefixBeam, ctc_greedy, ctc_prefix_beam, nbest_lists
 
 from .helpers import ctc_logprob
 
@@ -92,3 +92,20 @@ def test_batched_equals_one_at_a_time(search):
 def test_prefix_beam_rejects_a_bad_beam():
     with pytest.raises(ValueError, match="beam must be >= 1"):
         ctc_prefix_beam(random_log_probs(1, 3, 3, 1.0, 0), torch.tensor([3]), beam=0)
+
+
+@pytest.mark.parametrize("pieces", [[40], [1] * 40, [7, 13, 1, 19], [16, 16, 8]])
+def test_prefix_beam_carried_across_chunks_equals_one_pass(pieces):
+    """A stream advancing the search chunk by chunk ends with the one-pass n-best, and after
+    each chunk its partial n-best is the one-pass n-best of the frames so far."""
+    log_probs = random_log_probs(2, 40, 6, 2.0, 8)
+    search = CtcPrefixBeam(2, 4, 6)
+    start = 0
+    for n in pieces:
+        search.advance(log_probs[:, start : start + n])
+        start += n
+        so_far = ctc_prefix_beam(log_probs[:, :start], torch.full((2,), start), beam=4)
+        partial = nbest_lists(*search.nbest_tensors())
+        assert [[h.tokens for h in n] for n in partial] == [[h.tokens for h in n] for n in so_far]
+        for p, s in zip(partial, so_far, strict=True):
+            assert [h.score for h in p] == pytest.approx([h.score for h in s], abs=1e-5)

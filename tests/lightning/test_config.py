@@ -14,7 +14,7 @@ from omegaconf.errors import MissingMandatoryValue
 
 from asr.bin.train import CONF_DIR
 from asr.data.tokenizer import load_tokenizer
-from asr.models import ASRModel
+from asr.models import ASRModel, DynamicChunk
 from tests.lightning.helpers import REPO
 
 
@@ -155,3 +155,40 @@ def test_slurm_launcher_follows_the_trainer_shape(tiny_corpus):
     launcher = cfg.hydra.launcher
     assert launcher._target_.endswith("SlurmLauncher")
     assert (launcher.nodes, launcher.tasks_per_node, launcher.gpus_per_node) == (3, 4, 4)
+
+
+def test_synth_en_streaming_is_the_default_experiment_with_dynamic_chunks(tiny_corpus):
+    conf = REPO / "egs" / "synth_en" / "asr1" / "conf"
+    default, streaming = (
+        OmegaConf.to_container(
+            compose_train(
+                [f"hydra.searchpath=[file://{conf}]", f"experiment={name}", *paths(tiny_corpus)]
+            ),
+            resolve=True,
+        )
+        for name in ("synth_en", "synth_en_streaming")
+    )
+    schedule = streaming["model"].pop("streaming")
+    assert default["model"].pop("streaming") is None
+    assert streaming == default  # data, optimizer, schedule and the rest of the model
+    model = instantiate({**streaming["model"], "streaming": schedule})
+    assert isinstance(model.streaming, DynamicChunk) and model.encoder.causal
+    assert {8, 16} <= set(model.streaming.chunk_sizes)  # the sizes run.sh decodes at
+
+
+def test_streaming_is_off_by_default_and_set_from_the_command_line(tiny_corpus):
+    cfg = compose_train(["model=conformer", *paths(tiny_corpus)])
+    assert cfg.model.streaming is None
+    cfg = compose_train(
+        [
+            "model=tiny",
+            "+model/streaming=dynamic_chunk",
+            "model.streaming.chunk_sizes=[2,4]",
+            "model.streaming.left_chunks=3",
+            *paths(tiny_corpus),
+        ]
+    )
+    assert cfg.model.d_model == 144  # the rest of the preset is kept
+    model = instantiate(cfg.model)
+    assert model.streaming.chunk_sizes == [2, 4] and model.streaming.left_chunks == 3
+    assert model.streaming.full_context_prob == 0.5 and model.encoder.causal

@@ -74,3 +74,39 @@ def test_relative_positions_change_the_scores():
     out = mha(x, pos_emb, None)
     out_flipped = mha(x.flip(1), pos_emb, None).flip(1)
     assert not torch.allclose(out, out_flipped, atol=1e-4)
+
+
+@pytest.mark.parametrize(("tq", "tk"), [(3, 7), (4, 4), (1, 5)])
+def test_rel_shift_of_a_chunk_after_cached_keys(tq, tk):
+    """Tq queries are the last Tq of Tk keys: query i sits at key position Tk − Tq + i."""
+    scores = torch.randn(2, 3, tq, tq + tk - 1)
+    shifted = rel_shift(scores)
+    assert shifted.shape == (2, 3, tq, tk)
+    for i in range(tq):
+        for j in range(tk):
+            rel = (tk - tq + i) - j
+            torch.testing.assert_close(shifted[..., i, j], scores[..., i, tk - 1 - rel])
+
+
+@pytest.mark.parametrize("rel_pos", [False, True])
+def test_chunk_with_cached_keys_equals_the_masked_full_attention(rel_pos):
+    """A chunk attending cached K/V of the frames before it = those rows of a full forward
+    whose mask lets each of them see exactly those frames and its own chunk."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 9, 16)
+    past, chunk = 5, 4
+    allowed = torch.ones(9, 9, dtype=torch.bool)
+    allowed[:past, past:] = False  # the cached frames are not the chunk's concern here
+    if rel_pos:
+        mha, pos = RelPositionMultiHeadAttention(16, 4).eval(), RelPositionalEncoding(16, 0.0)
+        full = mha(x, pos(x)[1], allowed)
+        _, table = pos(x[:, past:], keys=past + chunk)
+        out, (k, v) = mha.forward_chunk(x[:, past:], table, mha.project_kv(x[:, :past]))
+    else:
+        mha = MultiHeadAttention(16, 4).eval()
+        full = mha(x, x, allowed)
+        out, (k, v) = mha.forward_chunk(x[:, past:], mha.project_kv(x[:, :past]))
+    torch.testing.assert_close(out, full[:, past:], atol=1e-5, rtol=1e-5)
+    k_all, v_all = mha.project_kv(x)
+    torch.testing.assert_close(k, k_all)
+    torch.testing.assert_close(v, v_all)

@@ -3,6 +3,8 @@
 import pytest
 import torch
 
+from asr.models import DynamicChunk
+
 X_LENS = [93, 41, 15]
 Y_LENS = [5, 7, 2]
 
@@ -56,3 +58,19 @@ def test_garbage_in_padding_does_not_change_real_outputs(build_model, make_batch
             model.decoder(clean, memory_lens, noisy_in, ys_in_lens),
             model.decoder(clean, memory_lens, clean_in, ys_in_lens),
         )
+
+
+@pytest.mark.parametrize(("chunk", "left"), [(1, -1), (4, -1), (5, 1)])
+def test_chunk_masked_encoder_is_padding_invariant(
+    build_model, make_batch, encoder_type, chunk, left
+):
+    """Chunks start at every utterance's frame 0, so padding moves no chunk boundary."""
+    model = build_model(encoder_type, streaming=DynamicChunk(), specaug=None).eval()
+    x, xl, _, _ = make_batch(X_LENS, Y_LENS)
+    noisy = x.masked_fill(torch.arange(x.shape[1])[None, :, None] >= xl[:, None, None], 1e3)
+    with torch.no_grad():
+        memory, memory_lens = model.encode(noisy, xl, chunk, left)
+        for b in range(x.shape[0]):
+            alone, n = model.encode(x[b : b + 1, : int(xl[b])], xl[b : b + 1], chunk, left)
+            torch.testing.assert_close(memory[b, : int(n)], alone[0], atol=1e-5, rtol=1e-5)
+            assert torch.all(memory[b, int(n) :] == 0)

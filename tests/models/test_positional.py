@@ -37,3 +37,11 @@ def test_relative_table_runs_from_t_minus_one_down_to_minus_t_plus_one():
 def test_odd_width_is_refused():
     with pytest.raises(ValueError, match="even"):
         sinusoid(torch.arange(3), 7)
+
+
+def test_relative_table_of_a_chunk_after_cached_keys():
+    """3 queries after 4 cached keys: relative positions 6 (last query, first key) … −2."""
+    rel = RelPositionalEncoding(8, dropout=0.0)
+    _, table = rel(torch.randn(1, 3, 8), keys=7)
+    assert table.shape == (1, 9, 8)
+    torch.testing.assert_close(table[0], sinusoid(torch.arange(6, -3, -1), 8))

@@ -58,3 +58,30 @@ def test_depthwise_front_end_is_separable_after_its_first_convolution():
     # a padded frame cannot reach a real output frame: the short utterance alone == in the batch
     alone, _ = dw(x[1:2, :64], lens[1:2])
     torch.testing.assert_close(alone[0, :7], out[1, :7])
+
+
+@pytest.mark.parametrize("factor", [4, 6, 8])
+def test_stride_and_input_frames_come_from_the_layout(factor):
+    """n outputs read input_frames(n) inputs; the next output starts ``stride`` inputs later."""
+    sub = Conv2dSubsampling(feat_dim=16, d_model=4, factor=factor, channels=2)
+    assert sub.stride == factor  # x4 = 2·2, x6 = 2·3, x8 = 2·2·2
+    for n in (1, 2, 7):
+        length = sub.input_frames(n)
+        assert sub.output_lengths(torch.tensor([length, length - 1])).tolist() == [n, n - 1]
+
+
+@pytest.mark.parametrize("depthwise", [False, True])
+@pytest.mark.parametrize("factor", [4, 6, 8])
+def test_a_chunk_of_outputs_reads_only_its_own_input_frames(factor, depthwise):
+    """Outputs [a, a + n) from input frames [a·stride, a·stride + input_frames(n)) alone equal
+    those outputs of the whole input: what a streaming encoder relies on."""
+    torch.manual_seed(0)
+    sub = Conv2dSubsampling(feat_dim=16, d_model=8, factor=factor, channels=3, depthwise=depthwise)
+    x = torch.randn(1, 200, 16)
+    with torch.no_grad():
+        full, _ = sub(x, torch.tensor([200]))
+        for a, n in ((0, 1), (3, 4), (10, 6)):
+            start = a * sub.stride
+            part = x[:, start : start + sub.input_frames(n)]
+            out, _ = sub(part, torch.tensor([part.shape[1]]))
+            torch.testing.assert_close(out, full[:, a : a + n])

@@ -64,3 +64,23 @@ def test_error_rate_per_group_beside_the_total(tmp_path: Path):
     assert "| dev | ctc_greedy | wer | 9.00 | - | - | 0.0100 |" in table  # no groups for dev
     groups.write_text("a1 espeak\n")
     assert main([str(exp), "--groups", f"test={groups}"]) == 1  # a2, b1 have no group
+
+
+def test_streaming_decodes_are_rows_of_their_own(tmp_path: Path):
+    exp = tmp_path / "exp"
+    _summary(exp, "test_attention_rescoring", 10.0, 0.02)
+    _summary(exp, "test_attention_rescoring_chunk16", 10.5, 0.02)
+    _summary(exp, "test_attention_rescoring_chunk8", 11.0, 0.03)
+    _summary(exp, "test_ctc_prefix_beam_chunk16_left2", 12.0, 0.01)
+    _summary(exp, "test_joint_ctc_attention_lm_chunk8", 9.0, 0.05)
+    table = results_table(exp).splitlines()
+    assert "| test | attention_rescoring | wer | 10.00 | 0.0200 |" in table
+    assert "| test | attention_rescoring, chunk 8 | wer | 11.00 | 0.0300 |" in table
+    assert "| test | ctc_prefix_beam, chunk 16, 2 left | wer | 12.00 | 0.0100 |" in table
+    assert "| test | joint_ctc_attention + n-gram LM, chunk 8 | wer | 9.00 | 0.0500 |" in table
+    rescoring = [row.split(" | ")[1] for row in table if "| attention_rescoring" in row]
+    assert rescoring == [
+        "attention_rescoring",  # full context, then the chunks in increasing size
+        "attention_rescoring, chunk 8",
+        "attention_rescoring, chunk 16",
+    ]

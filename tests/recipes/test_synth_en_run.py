@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,46 @@ def test_every_stage_runs_and_a_second_run_is_a_no_op(tmp_path: Path):
 
     again = run_recipe(recipe, *TINY)
     assert again.stdout.count("already done, skipping") == 7
+
+
+def decode_calls(calls: list[str]) -> set[tuple[str, str | None]]:
+    """(method, chunk_size or None) of each logged asr-decode call."""
+    out = set()
+    for call in calls:
+        if call.startswith("asr-decode "):
+            args = dict(a.split("=", 1) for a in call.split()[1:] if "=" in a)
+            out.add((args["method"], args.get("chunk_size")))
+    return out
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_streaming_option_trains_its_experiment_and_decodes_chunk_by_chunk(tmp_path, streaming):
+    """Stages 3-5 through stand-in CLIs that log their arguments: --streaming trains
+    synth_en_streaming and decodes the streaming methods at chunks 8 and 16 and full context."""
+    recipe = copy_recipe("synth_en", tmp_path)
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
+    bin_dir.mkdir()
+    for cli in ("asr-train", "asr-average", "asr-decode"):
+        (bin_dir / cli).write_text(f'#!/bin/sh\necho "{cli} $*" >> {log}\n')
+        (bin_dir / cli).chmod(0o755)
+    env = {**os.environ, "ASR_SKIP_SETUP": "1", "ASR_TCMALLOC": "0"}
+    env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    args = ["--stage", "3", "--stop-stage", "5"] + (["--streaming"] if streaming else [])
+    proc = subprocess.run(
+        ["bash", str(recipe / "run.sh"), *args], cwd=recipe, env=env, capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    calls = log.read_text().splitlines()
+    name = "synth_en_streaming" if streaming else "synth_en"
+    train = [c.split() for c in calls if c.startswith("asr-train ")]
+    assert len(train) == 1
+    assert f"experiment={name}" in train[0] and f"exp_dir=exp/{name}" in train[0]
+    assert all(f"exp_dir=exp/{name}" in c.split() for c in calls if c.startswith("asr-decode"))
+    full = {"ctc_greedy", "attention_beam", "attention_rescoring", "joint_ctc_attention"}
+    expected = {(m, None) for m in full}
+    if streaming:
+        streaming_methods = ("ctc_prefix_beam", "attention_rescoring")
+        expected |= {("ctc_prefix_beam", None)}
+        expected |= {(m, c) for m in streaming_methods for c in ("8", "16")}
+    assert decode_calls(calls) == expected

@@ -6,6 +6,7 @@
 #   ./run.sh --vocab-words 0                  # open vocabulary (default: the 2,000 commonest words)
 #   ./run.sh --full                           # up to 2 hours of training, regularized after 25 min
 #   ./run.sh --lm-order 0                     # no word LM (default: a 3-gram, fused in one decode)
+#   ./run.sh --streaming                      # dynamic chunk training; also decodes chunk by chunk
 # Stages: 0 synthesize, 1 cuts + fbank + CMVN, 2 tokenizer + word LM, 3 train, 4 average,
 #         5 decode test, 6 results.
 set -euo pipefail
@@ -26,6 +27,10 @@ vocab_size=256
 experiment=synth_en       # conf/experiment/synth_en.yaml
 exp=exp/synth_en
 full=false                # --full: train up to 2 hours (conf/experiment/synth_en_full.yaml)
+streaming=false           # --streaming: dynamic chunk training (synth_en_streaming.yaml) into
+                          # exp/synth_en_streaming; stage 5 also decodes at each --stream-chunks
+stream_chunks="8 16"      # chunk sizes in encoder frames (60 ms each at subsampling 6)
+stream_methods="ctc_prefix_beam attention_rescoring"   # the streaming decodes (asr.decode.streaming)
 average_num=5
 methods="ctc_greedy attention_beam attention_rescoring joint_ctc_attention"
 beam=10
@@ -34,10 +39,19 @@ lm_order=3                # word n-gram on the training transcripts (0: none)
 lm_weight=0.2             # its weight in joint_ctc_attention + word LM; chosen on dev (README)
 done_dir=exp/.done
 usage="usage: $0 [--stage N] [--stop-stage M] [--force] [--size UTTS | --hours H]
-          [--vocab-words N] [--lm-order N] [--nj N] [--seed S] [--full] [key=value ...]"
+          [--vocab-words N] [--lm-order N] [--nj N] [--seed S] [--full | --streaming]
+          [--stream-chunks \"8 16\"] [key=value ...]"
 . ../../tools/recipe.sh "$@"
 . ../../tools/stages.sh
+if $full && $streaming; then echo "$0: --full and --streaming are separate experiments" >&2; exit 2; fi
 if $full; then experiment=synth_en_full exp=exp/synth_en_full; fi
+if $streaming; then
+  experiment=synth_en_streaming exp=exp/synth_en_streaming
+  # full-context rows for both streaming methods; attention_rescoring is already in $methods
+  [[ " $methods " == *" ctc_prefix_beam "* ]] || methods="$methods ctc_prefix_beam"
+else
+  stream_chunks=""
+fi
 if [ -n "$hours" ]; then size=$(python -c "print(round($hours * 3600 / 2.0))"); fi
 
 synthesize() {  # size dev_size test_size seed vocab_words
@@ -58,14 +72,17 @@ text_models() {  # token_type vocab_size lm_order
   fi
 }
 
-decode_test() {  # exp beam ctc_weight lm_order lm_weight methods...
-  local exp=$1 beam=$2 ctc_weight=$3 lm_order=$4 lm_weight=$5
-  shift 5
+decode_test() {  # exp beam ctc_weight lm_order lm_weight "chunks" "stream_methods" methods...
+  local exp=$1 beam=$2 ctc_weight=$3 lm_order=$4 lm_weight=$5 chunks=$6 stream=$7 chunk
+  shift 7
   decode_sets "$exp" "$beam" "$ctc_weight" wer test "$@"
   if [ "$lm_order" -gt 0 ]; then
     decode_sets "$exp" "$beam" "$ctc_weight" wer test joint_ctc_attention -- \
       "lm=data/lm/${lm_order}gram.json" "lm_weight=$lm_weight"
   fi
+  for chunk in $chunks; do  # streaming: the same model, chunk by chunk (decode/test_*_chunkN)
+    decode_sets "$exp" "$beam" "$ctc_weight" wer test $stream -- "chunk_size=$chunk"
+  done
 }
 
 run_stage 0 synthesize synthesize "$size" "$dev_size" "$test_size" "$seed" "$vocab_words"
@@ -74,5 +91,6 @@ run_stage 2 tokenizer text_models "$token_type" "$vocab_size" "$lm_order"
 run_stage 3 train train_model "$exp" "$experiment" train data/tokenizer \
   ${overrides[@]+"${overrides[@]}"}
 run_stage 4 average average_model "$exp" "$average_num"
-run_stage 5 decode decode_test "$exp" "$beam" "$ctc_weight" "$lm_order" "$lm_weight" $methods
+run_stage 5 decode decode_test "$exp" "$beam" "$ctc_weight" "$lm_order" "$lm_weight" \
+  "$stream_chunks" "$stream_methods" $methods
 run_stage 6 results make_results "$exp" test=data/test/utt2family
