@@ -1,5 +1,10 @@
 """The joint CTC / attention encoder-decoder: raw fbank in, losses or decoding scores out.
 
+Intermediate CTC (Lee & Watanabe 2021): with ``intermediate_ctc_layer=k`` the CTC head also
+reads the output of encoder layer k (through the encoder's final norm, when it has one), and
+the CTC loss becomes ``(1 − w)·CTC(final) + w·CTC(layer k)``. It regularizes the lower layers
+and costs one more CTC loss in training; decoding never uses it.
+
 Loss normalisation (ESPnet's default, ``length_normalized_loss: false``): the CTC loss and the
 label-smoothed cross-entropy are each **summed over the frames/tokens of an utterance and averaged
 over the utterances of the batch**. So the batch loss is exactly the mean of per-utterance losses,
@@ -7,6 +12,8 @@ whatever the padding, and ``loss = λ·loss_ctc + (1 − λ)·loss_att``.
 """
 
 from __future__ import annotations
+
+from contextlib import nullcontext
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +24,7 @@ from asr.models.ctc import CTCHead
 from asr.models.decoder import TransformerDecoder
 from asr.models.dynamic_chunk import DynamicChunk
 from asr.models.encoder import TransformerEncoder
+from asr.models.layer_tap import LayerTap
 from asr.models.mask import make_pad_mask
 from asr.models.specaug import SpecAugment
 from asr.models.subsampling import Conv2dSubsampling
@@ -40,6 +48,8 @@ class ASRModel(nn.Module):
         dropout, attention_dropout: residual/FFN/positional dropout and attention-weight dropout.
         pre_norm: pre-LN Transformer layers (post-LN if False; Conformer is always pre-LN).
         ctc_weight: λ in [0, 1].
+        intermediate_ctc_layer, intermediate_ctc_weight: intermediate CTC on the output of
+            encoder layer k (1-based; None: off) with weight w in [0, 1) of the CTC loss.
         use_ctc: build the CTC head; default: only when ctc_weight > 0.
         label_smoothing: for the decoder cross-entropy; padding (-1) is ignored.
         specaug: applied to normalised features in training only; None disables it.
@@ -70,6 +80,8 @@ class ASRModel(nn.Module):
         attention_dropout: float = 0.0,
         pre_norm: bool = True,
         ctc_weight: float = 0.3,
+        intermediate_ctc_layer: int | None = None,
+        intermediate_ctc_weight: float = 0.0,
         use_ctc: bool | None = None,
         label_smoothing: float = 0.1,
         specaug: SpecAugment | None = None,
@@ -125,6 +137,20 @@ class ASRModel(nn.Module):
         else:
             raise ValueError(f"encoder must be 'transformer' or 'conformer', got {encoder!r}")
         self.ctc = CTCHead(d_model, vocab_size, self.blank_id) if use_ctc else None
+        self.intermediate_ctc_layer = intermediate_ctc_layer
+        self.intermediate_ctc_weight = intermediate_ctc_weight
+        if intermediate_ctc_layer is not None:
+            if self.ctc is None:
+                raise ValueError("intermediate_ctc_layer needs the CTC head (ctc_weight > 0)")
+            if not 1 <= intermediate_ctc_layer < encoder_layers:
+                raise ValueError(
+                    f"intermediate_ctc_layer must lie in [1, {encoder_layers - 1}] (a layer below "
+                    f"the last), got {intermediate_ctc_layer}"
+                )
+            if not 0.0 <= intermediate_ctc_weight < 1.0:
+                raise ValueError(
+                    f"intermediate_ctc_weight must lie in [0, 1), got {intermediate_ctc_weight}"
+                )
         self.decoder = None
         if decoder_layers > 0:
             self.decoder = TransformerDecoder(
@@ -199,15 +225,24 @@ class ASRModel(nn.Module):
     ) -> dict[str, torch.Tensor | None]:
         """Training/validation losses of a batch.
 
-        Returns ``loss`` (λ·CTC + (1−λ)·attention), ``loss_ctc`` and ``loss_att`` (each the mean
-        over utterances of the summed per-utterance loss; None when the part is absent) and
+        Returns ``loss`` (λ·CTC + (1−λ)·attention), ``loss_ctc`` (with intermediate CTC mixed in,
+        when on) and ``loss_att`` (each the mean over utterances of the summed per-utterance loss;
+        None when the part is absent) and
         ``acc`` (decoder token accuracy incl. <eos>, teacher-forced; None without a decoder).
         """
-        memory, memory_lens = self.encode(x, x_lens)
+        layer = self.intermediate_ctc_layer
+        tap = LayerTap(self.encoder.layers[layer - 1]) if layer is not None else nullcontext()
+        with tap:
+            memory, memory_lens = self.encode(x, x_lens)
         batch = x.shape[0]
         loss_ctc = loss_att = acc = None
         if self.ctc is not None:
             loss_ctc = self.ctc.loss(memory, memory_lens, ys, y_lens) / batch
+        if layer is not None:
+            inner = getattr(self.encoder, "final_norm", nn.Identity())(tap.output)
+            loss_inter = self.ctc.loss(inner, memory_lens, ys, y_lens) / batch
+            w = self.intermediate_ctc_weight
+            loss_ctc = (1 - w) * loss_ctc + w * loss_inter
         if self.decoder is not None:
             ys_in, ys_out, ys_in_lens = self.add_sos_eos(ys, y_lens)
             logits = self.decoder(memory, memory_lens, ys_in, ys_in_lens).float()

@@ -96,3 +96,29 @@ def test_ctc_log_probs_without_a_head_is_a_clear_error(build_model):
     model = build_model(ctc_weight=0.0)
     with pytest.raises(RuntimeError, match="no CTC head"):
         model.ctc_log_probs(torch.zeros(1, 3, 32))
+
+
+def test_intermediate_ctc_mixes_the_ctc_loss_of_a_middle_layer(
+    build_model, make_batch, encoder_type
+):
+    """(1 − w)·CTC(final) + w·CTC(layer 1 of 2): layer 1's CTC is that of the same model cut
+    after its first layer (whose encoder then ends, with its final norm, at that layer)."""
+    base = build_model(encoder_type, ctc_weight=0.3).eval()
+    inter = build_model(encoder_type, ctc_weight=0.3, intermediate_ctc_layer=1,
+                        intermediate_ctc_weight=0.4).eval()  # fmt: skip
+    inter.load_state_dict(base.state_dict())  # intermediate CTC adds no parameters
+    cut = build_model(encoder_type, ctc_weight=0.3, encoder_layers=1).eval()
+    cut.load_state_dict(base.state_dict(), strict=False)
+    x, xl, ys, yl = make_batch([80, 47, 30], [6, 3, 1])
+    with torch.no_grad():
+        full, mixed, lower = base(x, xl, ys, yl), inter(x, xl, ys, yl), cut(x, xl, ys, yl)
+        torch.testing.assert_close(inter.encode(x, xl)[0], base.encode(x, xl)[0])
+    expected = 0.6 * full["loss_ctc"] + 0.4 * lower["loss_ctc"]
+    torch.testing.assert_close(mixed["loss_ctc"], expected)
+    torch.testing.assert_close(mixed["loss_att"], full["loss_att"])
+    assert not torch.isclose(mixed["loss_ctc"], full["loss_ctc"])
+    for bad, match in (({"intermediate_ctc_layer": 2}, "below"),
+                       ({"intermediate_ctc_layer": 1, "intermediate_ctc_weight": 1.0}, r"\[0, 1\)"),
+                       ({"intermediate_ctc_layer": 1, "ctc_weight": 0.0}, "CTC head")):  # fmt: skip
+        with pytest.raises(ValueError, match=match):
+            build_model(encoder_type, **bad)
