@@ -53,7 +53,8 @@ class Throughput(pl.Callback):
 
 
 class EpochSummary(pl.Callback):
-    """Logs one line per epoch: losses, dev CER/WER, learning rate, skipped steps, time."""
+    """Logs one line per epoch: losses, dev CER/WER, learning rate, skipped steps, training
+    utterances too short for CTC (trained by the decoder only), time."""
 
     def __init__(self) -> None:
         self._start = time.perf_counter()
@@ -72,6 +73,7 @@ class EpochSummary(pl.Callback):
             ("dev WER", "val/wer", "{:.2%}"),
             ("lr", "train/lr", "{:.2e}"),
             ("skipped", "train/skipped_steps", "{:.0f}"),
+            ("too short for CTC", "train/ctc_infeasible", "{:.0f}"),
         ):
             value = _metric(trainer, name)
             if value is not None:

@@ -94,6 +94,10 @@ class ASRLightningModule(pl.LightningModule):
                 self._good_batches += 1
                 self.log("train/loss", loss, on_epoch=True, prog_bar=True, batch_size=len(batch))
                 self._log_parts("train", out, len(batch))
+                if out.get("ctc_infeasible") is not None:  # an epoch's sum, in the epoch line
+                    infeasible = out["ctc_infeasible"].float()
+                    self.log("train/ctc_infeasible", infeasible, on_step=False, on_epoch=True,
+                             reduce_fx="sum", batch_size=1)  # fmt: skip
             else:
                 loss = self._skip_batch(batch, f"non-finite loss {loss.item()}")
         self.log("train/lr", self.optimizers().param_groups[0]["lr"], batch_size=max(len(batch), 1))

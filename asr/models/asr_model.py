@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from asr.models.conformer import ConformerEncoder
-from asr.models.ctc import CTCHead
+from asr.models.ctc import CTCHead, min_frames
 from asr.models.decoder import TransformerDecoder
 from asr.models.dynamic_chunk import DynamicChunk
 from asr.models.encoder import TransformerEncoder
@@ -228,7 +228,10 @@ class ASRModel(nn.Module):
         Returns ``loss`` (λ·CTC + (1−λ)·attention), ``loss_ctc`` (with intermediate CTC mixed in,
         when on) and ``loss_att`` (each the mean over utterances of the summed per-utterance loss;
         None when the part is absent) and
-        ``acc`` (decoder token accuracy incl. <eos>, teacher-forced; None without a decoder).
+        ``acc`` (decoder token accuracy incl. <eos>, teacher-forced; None without a decoder) and
+        ``ctc_infeasible``: the utterances whose encoder output is too short for a CTC path of
+        their target (CTC gives them zero loss; only the decoder learns from them), counted so
+        that a front end too coarse for a token inventory shows (None without CTC).
         """
         layer = self.intermediate_ctc_layer
         tap = LayerTap(self.encoder.layers[layer - 1]) if layer is not None else nullcontext()
@@ -236,8 +239,10 @@ class ASRModel(nn.Module):
             memory, memory_lens = self.encode(x, x_lens)
         batch = x.shape[0]
         loss_ctc = loss_att = acc = None
+        ctc_infeasible = None
         if self.ctc is not None:
             loss_ctc = self.ctc.loss(memory, memory_lens, ys, y_lens) / batch
+            ctc_infeasible = (memory_lens < min_frames(ys, y_lens)).sum()
         if layer is not None:
             inner = getattr(self.encoder, "final_norm", nn.Identity())(tap.output)
             loss_inter = self.ctc.loss(inner, memory_lens, ys, y_lens) / batch
@@ -264,4 +269,6 @@ class ASRModel(nn.Module):
             loss = loss_att
         else:
             loss = self.ctc_weight * loss_ctc + (1 - self.ctc_weight) * loss_att
-        return dict(loss=loss, loss_ctc=loss_ctc, loss_att=loss_att, acc=acc)
+        return dict(
+            loss=loss, loss_ctc=loss_ctc, loss_att=loss_att, acc=acc, ctc_infeasible=ctc_infeasible
+        )

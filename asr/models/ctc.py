@@ -7,6 +7,15 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def min_frames(ys: torch.Tensor, y_lens: torch.Tensor) -> torch.Tensor:
+    """(B,) fewest encoder frames a CTC path of each target needs: one per token, plus a blank
+    between each pair of equal neighbours (``a a`` needs ``a ∅ a``)."""
+    u = ys.shape[1]
+    real = torch.arange(u, device=ys.device)[None, :] < y_lens[:, None]
+    repeats = (ys[:, 1:] == ys[:, :-1]) & real[:, 1:]
+    return y_lens + repeats.sum(dim=1)
+
+
 class CTCHead(nn.Module):
     """Projects encoder output to per-frame log-probabilities over the vocabulary."""
 

@@ -16,11 +16,13 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from asr.bin.average import main as average_main
 from asr.bin.train import CONF_DIR, train
+from asr.data.features import cut_features
 from asr.data.prepare import load_cuts
 from asr.lightning.average import safe_load
 from asr.lightning.run_dir import load_run
 from asr.lightning.schedulers import noam_factor
 from asr.models import SpecAugment
+from asr.models.ctc import min_frames
 from tests.lightning.helpers import train_overrides
 from tests.lightning.record import read_records
 
@@ -36,8 +38,9 @@ def read_metrics(exp_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def test_one_epoch_writes_a_self_contained_run_dir(tiny_corpus, tmp_path):
-    exp = run(tiny_corpus, tmp_path / "exp", "trainer.max_epochs=2")
+def test_one_epoch_writes_a_self_contained_run_dir(tiny_corpus, tmp_path, caplog):
+    with caplog.at_level("INFO", logger="asr.lightning.callbacks"):
+        exp = run(tiny_corpus, tmp_path / "exp", "trainer.max_epochs=2")
     for name in ("config.yaml", "meta.json", "cmvn.json", "tokenizer.json", "curves.png"):
         assert (exp / name).is_file(), name
     meta = json.loads((exp / "meta.json").read_text())
@@ -49,6 +52,10 @@ def test_one_epoch_writes_a_self_contained_run_dir(tiny_corpus, tmp_path):
     rows = read_metrics(exp)
     assert any(r.get("val/wer") for r in rows) and any(r.get("val/cer") for r in rows)
     assert any(r.get("train/lr") for r in rows) and any(r.get("train/loss_ctc") for r in rows)
+    # Each epoch counts the training utterances too short for a CTC path of their tokens.
+    counted = [float(r["train/ctc_infeasible"]) for r in rows if r.get("train/ctc_infeasible")]
+    assert len(counted) == 2 and counted[0] == counted[1]
+    assert f"too short for CTC {counted[0]:.0f}" in caplog.text  # in the epoch line
 
     model, tokenizer, cfg = load_run(exp)
     best = min(
@@ -59,6 +66,12 @@ def test_one_epoch_writes_a_self_contained_run_dir(tiny_corpus, tmp_path):
     for key, value in model.state_dict().items():
         assert torch.equal(value, expected[f"model.{key}"]), key
     assert model.vocab_size == tokenizer.vocab_size == cfg["model"]["vocab_size"]
+    short = 0
+    for cut in load_cuts(tiny_corpus["train"]):
+        ids = torch.tensor([tokenizer.encode(cut.supervisions[0].text)])
+        frames = model.subsampling.output_lengths(torch.tensor([len(cut_features(cut))]))
+        short += int(frames[0] < min_frames(ids, torch.tensor([ids.shape[1]]))[0])
+    assert counted[0] == short > 0
     assert isinstance(model.specaug, SpecAugment)  # nested _target_ built too
     assert not model.training
 

@@ -122,3 +122,18 @@ def test_intermediate_ctc_mixes_the_ctc_loss_of_a_middle_layer(
                        ({"intermediate_ctc_layer": 1, "ctc_weight": 0.0}, "CTC head")):  # fmt: skip
         with pytest.raises(ValueError, match=match):
             build_model(encoder_type, **bad)
+
+
+def test_utterances_too_short_for_ctc_are_counted_not_lost_silently(build_model, make_batch):
+    from asr.models.ctc import min_frames
+
+    ys = torch.tensor([[5, 5, 2, 2, 2], [3, 4, 3, -1, -1], [7, -1, -1, -1, -1]])
+    assert min_frames(ys, torch.tensor([5, 3, 1])).tolist() == [8, 3, 1]  # 5 ∅ 5 2 ∅ 2 ∅ 2
+    model = build_model(ctc_weight=0.5).eval()  # x4: 80 frames -> 19, 30 -> 6
+    x, xl, ys, yl = make_batch([80, 30, 30], [6, 8, 2])
+    with torch.no_grad():
+        out = model(x, xl, ys, yl)
+        memory, memory_lens = model.encode(x, xl)
+        alone = model.ctc.loss(memory[1:2], memory_lens[1:2], ys[1:2], yl[1:2])
+    assert memory_lens.tolist() == [19, 6, 6] and int(out["ctc_infeasible"]) == 1
+    assert float(alone) == 0.0  # what CTC gives it (zero_infinity): nothing to learn from
