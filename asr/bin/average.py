@@ -11,7 +11,8 @@ import logging
 from pathlib import Path
 
 from asr.bin.cli import exits_on_bad_input
-from asr.lightning.average import average_checkpoints, select_checkpoints
+from asr.lightning.average import average_checkpoints
+from asr.pretrained.checkpoints import select_checkpoints
 
 log = logging.getLogger(__name__)
 

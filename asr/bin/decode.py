@@ -19,8 +19,8 @@ from asr.decode.api import METHODS
 from asr.decode.runner import decode_set
 from asr.decode.word_lm import WordLMScorer
 from asr.errors import InputError
-from asr.lightning.run_dir import load_run
 from asr.lm import NgramLM
+from asr.pretrained.loading import load_model
 from asr.scoring import make_normalizer
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
@@ -57,7 +57,8 @@ def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     device = cfg.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    model, tokenizer, _ = load_run(cfg.exp_dir, cfg.checkpoint)
+    loaded = load_model(cfg.exp_dir, checkpoint=cfg.checkpoint)
+    model, tokenizer = loaded.model, loaded.tokenizer
     if cfg.chunk_size is not None:
         try:  # a chunk size below 1, or a full-context Conformer, is refused before decoding
             model.encoder.init_cache(1, int(cfg.chunk_size), int(cfg.left_chunks))
@@ -99,6 +100,11 @@ def run(cfg: DictConfig) -> dict[str, dict[str, Any]]:
             device=device,
             title=f"{name} ({label})",
             progress=bool(cfg.progress),
+            inputs={
+                "exp_dir": str(cfg.exp_dir),
+                "checkpoint": cfg.checkpoint,
+                "test_set": str(path),
+            },
         )
         log.info(
             "%s: %%%s %s, RTF %s -> %s", name, cfg.metric.upper(), summary["wer"],

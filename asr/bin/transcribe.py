@@ -1,8 +1,12 @@
-"""``asr-transcribe``: transcribe audio files, or a Kaldi ``wav.scp``, with a trained run directory.
+"""``asr-transcribe``: transcribe audio files, or a Kaldi ``wav.scp``, with a trained model.
 
-    asr-transcribe --exp EXP [--method M] [--beam N] FILE...     → FILE<TAB>TEXT per file
-    asr-transcribe --exp EXP --wav-scp PATH                      → UTTID TEXT (Kaldi text)
-    asr-transcribe --exp EXP --streaming --chunk 16 [--partials] FILE...
+    asr-transcribe --model MODEL [--method M] [--beam N] FILE...  → FILE<TAB>TEXT per file
+    asr-transcribe --model MODEL --wav-scp PATH                   → UTTID TEXT (Kaldi text)
+    asr-transcribe --model MODEL --backend onnx FILE...           → the graphs of asr-export
+    asr-transcribe --model MODEL --streaming --chunk 16 [--partials] FILE...
+
+MODEL is a packed folder (asr-pack), a run directory, or a Hugging Face repo id (``--exp`` is
+the same option); a packed model's decoding defaults apply to the options not given.
 
 ``--streaming`` decodes each file chunk by chunk as if its audio arrived in ``--packet-ms``
 pieces (a model trained with ``model.streaming``); ``--partials`` prints every new partial
@@ -22,21 +26,27 @@ from asr.decode.api import METHODS
 from asr.decode.streaming import STREAMING_METHODS
 from asr.decode.transcriber import Transcriber
 from asr.errors import InputError
+from asr.pretrained.loading import BACKENDS
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="asr-transcribe", description=__doc__.splitlines()[0])
     p.add_argument("files", nargs="*", help="audio files (wav, flac, ogg)")
-    p.add_argument("--exp", required=True, type=Path, help="run directory written by asr-train")
+    p.add_argument(
+        "--model", "--exp", dest="model", required=True,
+        help="packed model folder, run directory or Hugging Face repo id",
+    )  # fmt: skip
+    p.add_argument("--backend", default="torch", choices=BACKENDS)
     p.add_argument("--wav-scp", type=Path, help="Kaldi wav.scp instead of FILE arguments")
     p.add_argument("--checkpoint", help="weights in the run dir (default: average.pt or best)")
     p.add_argument(
-        "--method", choices=METHODS, help="default joint_ctc_attention; --streaming takes "
-        "attention_rescoring (its default with a decoder) or ctc_prefix_beam",
+        "--method", choices=METHODS, help="default: the packed model's, else joint_ctc_attention; "
+        "--streaming takes attention_rescoring (its default with a decoder) or ctc_prefix_beam",
     )  # fmt: skip
-    p.add_argument("--beam", type=int, default=10)
-    p.add_argument("--ctc-weight", type=float, default=0.3)
-    p.add_argument("--length-penalty", type=float, default=0.0)
+    p.add_argument("--beam", type=int, help="default: the packed model's, else 10")
+    p.add_argument("--ctc-weight", type=float, help="default: the packed model's, else 0.3")
+    p.add_argument("--length-penalty", type=float, help="default: the packed model's, else 0")
+    p.add_argument("--no-lm", action="store_true", help="leave a packed model's n-gram LM out")
     p.add_argument("--batch-size", type=int, default=8, help="utterances decoded together")
     p.add_argument("--device", default="cpu")
     p.add_argument("--streaming", action="store_true", help="decode chunk by chunk")
@@ -53,8 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bool(args.files) == bool(args.wav_scp):
         parser.error("give audio FILEs or --wav-scp, not both and not neither")
-    if args.method is None and not args.streaming:
-        args.method = "joint_ctc_attention"
     if args.streaming and args.method not in (None, *STREAMING_METHODS):
         choices = " or ".join(STREAMING_METHODS)
         parser.error(f"--streaming decodes with {choices}, not {args.method}")
@@ -64,15 +72,22 @@ def main(argv: list[str] | None = None) -> int:
         entries = read_table(args.wav_scp, min_fields=2)
     else:
         entries = {f: f for f in args.files}
-    transcriber = Transcriber.from_run_dir(
-        args.exp,
-        args.checkpoint,
-        method=args.method or "joint_ctc_attention",
+    given = dict(
+        method=args.method,
         beam=args.beam,
         ctc_weight=args.ctc_weight,
         length_penalty=args.length_penalty,
+    )
+    options = {k: v for k, v in given.items() if v is not None}
+    if args.no_lm:
+        options["lm"] = None
+    transcriber = Transcriber.from_pretrained(
+        args.model,
+        args.backend,
+        args.checkpoint,
         batch_size=args.batch_size,
         device=args.device,
+        **options,
     )
     sep = " " if args.wav_scp else "\t"
     if args.streaming:
@@ -97,7 +112,7 @@ def stream_entries(
     try:
         transcriber.stream(args.chunk, args.left_chunks, args.method)  # a model that cannot stream
     except ValueError as e:
-        raise InputError(f"{args.exp}: {e}") from None
+        raise InputError(f"{args.model}: {e}") from None
     step = max(1, round(transcriber.sample_rate * args.packet_ms / 1000))
     failed = 0
     for key, entry in entries.items():

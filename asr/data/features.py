@@ -10,6 +10,7 @@ as Kaldi's ``compute-fbank-feats`` sees them, so features (and the meaning of ``
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,31 @@ def audio_features(
     """``(T, num_mel_bins)`` fbank of ``(C, N)`` or ``(N,)`` samples at ``sample_rate``, as the
     model hears them: channels averaged and resampled to 16 kHz by ``model_input``."""
     return fbank(model_input(samples, sample_rate), SAMPLE_RATE, num_mel_bins, dither)
+
+
+@dataclass(frozen=True)
+class FbankOptions:
+    """The :func:`fbank` settings a model was trained with, kept with a packed model
+    (``config.json``) and inside exported graphs so that inference computes the same features."""
+
+    sample_rate: int = SAMPLE_RATE
+    num_mel_bins: int = 80
+    frame_length_ms: float = 25.0
+    frame_shift_ms: float = 10.0
+
+    @property
+    def window(self) -> int:
+        """Samples per frame (torchaudio's rounding)."""
+        return int(self.sample_rate * self.frame_length_ms * 0.001)
+
+    @property
+    def shift(self) -> int:
+        """Samples between frame starts."""
+        return int(self.sample_rate * self.frame_shift_ms * 0.001)
+
+    def num_frames(self, num_samples: int) -> int:
+        """Frames of ``num_samples`` samples (``snip_edges``: whole windows only)."""
+        return max(0, 1 + (num_samples - self.window) // self.shift)
 
 
 FEATURE_TYPE = "kaldi-fbank-snip-edges"

@@ -33,6 +33,7 @@ METHODS = (
     "attention_rescoring",
     "joint_ctc_attention",
 )
+_CTC_METHODS = ("ctc_greedy", "ctc_prefix_beam", "attention_rescoring")  # all need CTC scores
 
 
 def decode(
@@ -59,14 +60,14 @@ def decode(
     ``chunk_size`` (encoder frames; ``left_chunks`` before each, -1 all) encodes as a stream
     would: ``ctc_prefix_beam`` and ``attention_rescoring`` then give what chunk-by-chunk
     streaming (``asr.decode.streaming``) gives, batched.
+    ``model`` is an ``ASRModel`` or anything with its search interface, such as the exported
+    graphs of ``asr.export.runtime.GraphModel`` (whose ``x`` is then 16 kHz samples (B, S)).
     """
     if method not in METHODS:
         raise ValueError(f"unknown decoding method {method!r}; choose one of {', '.join(METHODS)}")
     with torch.inference_mode(), _eval_mode(model):
-        if chunk_size is None:
-            memory, memory_lens = model.encode(x, x_lens)
-        else:
-            memory, memory_lens = model.encode(x, x_lens, chunk_size, left_chunks)
+        chunking = () if chunk_size is None else (chunk_size, left_chunks)
+        memory, memory_lens, ctc_log_probs = model.encode_with_ctc(x, x_lens, *chunking)
         return decode_encoded(
             model,
             memory,
@@ -80,6 +81,7 @@ def decode(
             max_len_ratio,
             lm,
             lm_weight,
+            ctc_log_probs,
         )
 
 
@@ -96,8 +98,13 @@ def decode_encoded(
     max_len_ratio: float = 1.0,
     lm: WordLMScorer | None = None,
     lm_weight: float = 0.0,
+    ctc_log_probs: torch.Tensor | None = None,
 ) -> list[list[Hypothesis]]:
-    """``decode`` from encoder output (B, T', d) and its lengths, e.g. to try several methods."""
+    """``decode`` from encoder output (B, T', d) and its lengths, e.g. to try several methods.
+
+    ``ctc_log_probs`` (B, T', V): the CTC head's output when already computed (exported encoder
+    graphs return it with the memory); by default ``model.ctc_log_probs(memory)``.
+    """
     if method not in ("ctc_greedy", "ctc_prefix_beam") and model.decoder is None:
         raise ValueError(f"method {method!r} needs an attention decoder; this model has none")
     if lm is not None and method not in ("attention_beam", "joint_ctc_attention"):
@@ -106,21 +113,23 @@ def decode_encoded(
         raise ValueError(f"lm_weight must be >= 0, got {lm_weight}")
     if method == "attention_greedy":
         return attention_greedy(model, memory, memory_lens, max_len_ratio)
+    needs_ctc = method in _CTC_METHODS or (method == "joint_ctc_attention" and ctc_weight > 0)
+    if needs_ctc and ctc_log_probs is None:
+        ctc_log_probs = model.ctc_log_probs(memory)
     if method in ("attention_beam", "joint_ctc_attention"):
         lam = ctc_weight if method == "joint_ctc_attention" else 0.0
         return beam_search(
             model, memory, memory_lens, beam,
-            ctc_log_probs=model.ctc_log_probs(memory) if lam > 0 else None,
+            ctc_log_probs=ctc_log_probs if lam > 0 else None,
             ctc_weight=lam, length_penalty=length_penalty, length_norm=length_norm,
             pre_beam=pre_beam, max_len_ratio=max_len_ratio, lm=lm, lm_weight=lm_weight,
         )  # fmt: skip
-    log_probs = model.ctc_log_probs(memory)
     if method == "ctc_greedy":
-        return ctc_greedy(log_probs, memory_lens, model.blank_id)
+        return ctc_greedy(ctc_log_probs, memory_lens, model.blank_id)
     if method == "ctc_prefix_beam":
-        return ctc_prefix_beam(log_probs, memory_lens, beam, model.blank_id)
+        return ctc_prefix_beam(ctc_log_probs, memory_lens, beam, model.blank_id)
     if method == "attention_rescoring":
-        return attention_rescoring(model, memory, memory_lens, log_probs, beam, ctc_weight)
+        return attention_rescoring(model, memory, memory_lens, ctc_log_probs, beam, ctc_weight)
     raise ValueError(f"unknown decoding method {method!r}; choose one of {', '.join(METHODS)}")
 
 

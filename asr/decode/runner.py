@@ -38,12 +38,14 @@ def decode_set(
     device: str | torch.device = "cpu",
     title: str = "",
     progress: bool = True,
+    inputs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Decode ``cuts`` (shortest first, batches of ``max_duration`` seconds) into ``out_dir``.
 
     Writes ``hyp`` and ``ref`` (Kaldi text), ``alignments.txt``, ``summary.txt`` and
     ``summary.json``; returns the summary. A cut whose audio fails to load is left out of ``hyp``
-    (scored as deletions) and listed under ``failed``.
+    (scored as deletions) and listed under ``failed``. ``inputs`` (the model and test set the
+    caller read, e.g. ``exp_dir``, ``test_set``) are recorded in the summary too.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -83,6 +85,7 @@ def decode_set(
         score(refs, hyps, cer=cer, normalize=normalize),
         out_dir,
         title=title,
+        **(inputs or {}),
         **{**decode_options, "lm": lm.lm.source if lm is not None else None},
         rtf=round(wall / audio, 5) if audio else None,
         rtf_model=round(model_seconds / audio, 5) if audio else None,

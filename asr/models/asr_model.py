@@ -196,6 +196,16 @@ class ASRModel(nn.Module):
         x, lens = self.subsampling(x, x_lens)
         return self.encoder(x, lens, chunk_size, left_chunks)
 
+    def encode_with_ctc(
+        self, x: torch.Tensor, x_lens: torch.Tensor, *chunking: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``encode`` (``chunking``: its ``chunk_size, left_chunks``) and the CTC
+        log-probabilities (None without a CTC head): what every search starts from, and what an
+        exported encoder graph computes."""
+        memory, memory_lens = self.encode(x, x_lens, *chunking)
+        log_probs = self.ctc_log_probs(memory) if self.ctc is not None else None
+        return memory, memory_lens, log_probs
+
     def ctc_log_probs(self, memory: torch.Tensor) -> torch.Tensor:
         """(B, T', V) float32 CTC log-probabilities."""
         if self.ctc is None:

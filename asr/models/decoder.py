@@ -166,11 +166,27 @@ class TransformerDecoder(nn.Module):
 
         The first call takes <sos/eos>. Equal to the teacher-forced forward at the same position.
         """
-        x = self.pos(self.embed(tokens)[:, None], offset=state.length)
+        logits, new_state = self.extend(tokens[:, None], state)
+        return logits[:, 0].float().log_softmax(dim=-1), new_state
+
+    def extend(
+        self,
+        tokens: torch.Tensor,
+        state: DecoderState,
+        self_allowed: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, DecoderState]:
+        """Feed U tokens per hypothesis after the state's ``length``: (N, U) → logits (N, U, V)
+        and the state with their keys/values appended (what an exported decoder step computes).
+
+        ``self_allowed`` is ``mask.cached_causal_allowed(length, U)``; None only for U = 1 (one
+        new token sees every cached one). From an empty state, U tokens give the teacher-forced
+        logits at their positions.
+        """
+        x = self.pos(self.embed(tokens), offset=state.length)
         self_kv = []
         for layer, kv, cross in zip(self.layers, state.self_kv, state.cross_kv, strict=True):
-            x, new_kv = layer(x, None, cross, state.memory_allowed, self_kv=kv)
+            x, new_kv = layer(x, self_allowed, cross, state.memory_allowed, self_kv=kv)
             self_kv.append(new_kv)
-        logits = self.out(self.final_norm(x[:, 0]))
-        new_state = DecoderState(self_kv, state.cross_kv, state.memory_allowed, state.length + 1)
-        return logits.float().log_softmax(dim=-1), new_state
+        length = state.length + tokens.shape[1]
+        new_state = DecoderState(self_kv, state.cross_kv, state.memory_allowed, length)
+        return self.out(self.final_norm(x)), new_state

@@ -40,6 +40,16 @@ def causal_mask(size: int, device: torch.device | str | None = None) -> torch.Te
     return torch.ones(size, size, dtype=torch.bool, device=device).tril()
 
 
+def cached_causal_allowed(
+    cached: int, new: int, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """(1, 1, new, cached + new) allowed mask for ``new`` tokens that follow ``cached`` ones:
+    new token i (position ``cached + i``) attends keys j <= cached + i."""
+    keys = torch.arange(cached + new, device=device)
+    queries = torch.arange(new, device=device) + cached
+    return (keys[None, :] <= queries[:, None])[None, None]
+
+
 def key_padding_allowed(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
     """(B, 1, 1, T) allowed mask: every query may attend every real key of its utterance."""
     return ~make_pad_mask(lengths, max_len)[:, None, None, :]

@@ -20,7 +20,8 @@ from asr.data.features import fbank
 from asr.data.tokenizer import CharTokenizer
 from asr.decode import decode
 from asr.decode.transcriber import Transcriber
-from asr.lightning.run_dir import build, write_run_dir
+from asr.lightning.run_dir import write_run_dir
+from asr.pretrained.run_dir import build
 from tests.cli_helpers import bad_input_error
 
 RATE = 16000

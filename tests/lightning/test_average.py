@@ -9,13 +9,8 @@ import pytest
 import torch
 
 from asr.bin.average import main as average_main
-from asr.lightning.average import (
-    average_checkpoints,
-    average_state_dicts,
-    model_state_dict,
-    safe_load,
-    select_checkpoints,
-)
+from asr.lightning.average import average_checkpoints, average_state_dicts
+from asr.pretrained.checkpoints import model_state_dict, safe_load, select_checkpoints
 
 
 def fake_lightning_checkpoint(path: Path, seed: int, step: int) -> dict[str, torch.Tensor]:

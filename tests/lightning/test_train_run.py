@@ -19,7 +19,7 @@ from asr.bin.train import CONF_DIR, train
 from asr.data.features import cut_features
 from asr.data.prepare import load_cuts
 from asr.lightning.average import safe_load
-from asr.lightning.run_dir import load_run
+from asr.pretrained.run_dir import load_run
 from asr.lightning.schedulers import noam_factor
 from asr.models import SpecAugment
 from asr.models.ctc import min_frames

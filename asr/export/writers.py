@@ -1,0 +1,90 @@
+"""Write a model's graphs (``asr.export.graphs``) as ONNX or TorchScript files with metadata.
+
+ONNX goes through ``torch.onnx.export(dynamo=True)`` (torch.export, then ONNX): it captures
+shapes symbolically, so batch, sample, frame and token axes stay dynamic by construction. The
+TorchScript-based ONNX exporter (``dynamo=False``) cannot export the Conformer's strided
+relative-position shift (``as_strided``). TorchScript files come from ``torch.jit.trace``
+(deprecated in torch 2.14 but still supported; the code is not scriptable: lambdas, dataclasses).
+Tracing records shapes as they flow into tensor ops; the parity check (``asr.export.parity``)
+runs several lengths and batch sizes to prove nothing was frozen.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from pathlib import Path
+
+import torch
+
+from asr.data.features import FbankOptions
+from asr.export.graphs import example_inputs, graph_modules
+from asr.export.metadata import ExportMetadata
+from asr.models import ASRModel
+
+FORMATS = ("onnx", "torchscript")
+SUFFIX = {"onnx": ".onnx", "torchscript": ".pt"}
+METADATA_FILE = "metadata.json"  # inside a TorchScript archive (its ``_extra_files``)
+
+
+def export_model(
+    model: ASRModel,
+    options: FbankOptions,
+    out_dir: str | Path,
+    fmt: str,
+    weights_sha256: str = "",
+    optimize: bool = False,
+) -> dict[str, Path]:
+    """Write every graph of ``model`` into ``out_dir`` as ``<graph>.onnx`` or ``<graph>.pt``.
+
+    ``weights_sha256`` (of the packed weights file) goes into the metadata, so that a loader can
+    tell graphs exported from other weights; ``optimize`` runs onnxscript's graph optimiser
+    (ONNX Runtime optimises the graph again when it loads it).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"export format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    base = ExportMetadata.of(model, options, weights_sha256).to_strings()
+    written = {}
+    for name, (module, spec) in graph_modules(model, options).items():
+        example = example_inputs(name, model, options)
+        metadata = {
+            **base, "graph": name, "inputs": ",".join(spec.inputs),
+            "outputs": ",".join(spec.outputs),
+        }  # fmt: skip
+        path = out_dir / f"{name}{SUFFIX[fmt]}"
+        with torch.no_grad():
+            if fmt == "onnx":
+                dynamic = tuple(spec.axes.get(i) for i in spec.inputs)
+                _write_onnx(module, example, spec, dynamic, metadata, path, optimize)
+            else:
+                _write_torchscript(module, example, metadata, path)
+        written[name] = path
+    return written
+
+
+def _write_onnx(module, example, spec, dynamic, metadata, path: Path, optimize: bool) -> None:
+    # The exporter logs one warning per missing torchvision op it could have registered.
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        # One axis name on several inputs (batch, hyps) is what is meant, not a clash.
+        warnings.filterwarnings("ignore", "# The axis name", UserWarning)
+        program = torch.onnx.export(
+            module, example, dynamo=True, input_names=list(spec.inputs),
+            output_names=list(spec.outputs), dynamic_shapes=dynamic, verbose=False,
+            optimize=optimize,
+        )  # fmt: skip
+    program.model.metadata_props.update(metadata)
+    program.save(str(path), external_data=False)
+
+
+def _write_torchscript(module, example, metadata, path: Path) -> None:
+    with warnings.catch_warnings():
+        # jit.trace is deprecated (FutureWarning), and the subsampling's length check becomes a
+        # constant (TracerWarning): the parity check covers both.
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        traced = torch.jit.trace(module, example, check_trace=False)
+        torch.jit.save(traced, str(path), _extra_files={METADATA_FILE: json.dumps(metadata)})
