@@ -1,6 +1,12 @@
 """Decoding speed of the CPU-tiny preset: real-time factor and utterances/s per method, beam, batch.
 
     python bench/decode.py [--threads 2] [--utts 8] [--seconds 10] [--batch 1,4,8] [--beam 1,4,10]
+    python bench/decode.py --backends torch,onnx [--beam 10] [--batch 8]   # audio → hypotheses
+
+``--backends`` compares whole transcribers on the same audio, model and threads in one run:
+eager PyTorch (torchaudio fbank in Python, then the model) against the graphs ``asr-export``
+writes (fbank inside the encoder graph; ONNX Runtime or TorchScript), with the same search code;
+features are included here, and the last column is the backend's speed relative to torch.
 
 Random weights never emit <eos>, so every utterance decodes ``--max-len-ratio`` × encoder frames
 tokens (0.2 → 50 tokens for 10 s, a typical BPE transcript). RTF = wall time / audio seconds,
@@ -13,13 +19,19 @@ every small operation): run both ``--threads 1`` and ``--threads 2`` and report 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 import yaml
 
+from asr.data.features import FbankOptions
 from asr.decode import decode
+from asr.decode.transcriber import Transcriber
+from asr.export.parity import probe_waves
+from asr.export.runtime import GraphModel
+from asr.export.writers import export_model
 from asr.models import ASRModel
 
 PRESET = Path(__file__).resolve().parents[1] / "conf" / "model" / "tiny.yaml"
@@ -44,9 +56,13 @@ def main() -> None:
                    "attention_beam,attention_rescoring,joint_ctc_attention")  # fmt: skip
     p.add_argument("--beam", default="4,10")
     p.add_argument("--batch", default="1,4,8")
+    p.add_argument("--backends", help="e.g. torch,onnx: compare transcribers from audio instead")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     model = tiny_model(args.vocab)
+    if args.backends:
+        compare_backends(model, args)
+        return
     frames = int(args.seconds * 100)
     g = torch.Generator().manual_seed(0)
     x = torch.randn(args.utts, frames, model.cmvn_mean.numel(), generator=g)
@@ -72,6 +88,39 @@ def main() -> None:
                 base = base or wall
                 print(f"{method:<22}{beam:>5}{bs:>6}{wall / audio:>9.4f}{args.utts / wall:>8.2f}"
                       f"{base / wall:>11.2f}", flush=True)  # fmt: skip
+
+
+def compare_backends(model: ASRModel, args: argparse.Namespace) -> None:
+    """RTF of each backend's transcriber on the same utterances, method by method."""
+    options = FbankOptions()
+    one = probe_waves(options, model.min_input_frames)[-1]  # 1.7 s of gliding harmonics
+    reps = int(args.seconds * options.sample_rate) // one.numel() + 1
+    waves = [one.repeat(reps)[: int(args.seconds * options.sample_rate)] for _ in range(args.utts)]
+    audio = args.utts * args.seconds
+    backends = args.backends.split(",")
+    with tempfile.TemporaryDirectory() as tmp:
+        models = {"torch": model}
+        for backend in backends:
+            if backend != "torch":
+                export_model(model, options, Path(tmp) / backend, backend)
+                models[backend] = GraphModel.load(Path(tmp) / backend, backend, args.threads)
+        beam, batch = int(args.beam.split(",")[-1]), int(args.batch.split(",")[-1])
+        print(f"tiny preset, {model.num_params() / 1e6:.1f} M params, vocab {args.vocab}, "
+              f"{args.utts} × {args.seconds:g} s, {args.threads} threads, beam {beam}, "
+              f"batch {batch}, {args.max_len_ratio:g} tokens/frame, features included")  # fmt: skip
+        print(f"{'method':<22}{'backend':>12}{'RTF':>9}{'× torch':>9}")
+        for method in args.methods.split(","):
+            base = None
+            for backend in backends:
+                t = Transcriber(models[backend], None, method=method, beam=beam,
+                                batch_size=batch, max_len_ratio=args.max_len_ratio)  # fmt: skip
+                t.decode_features([t.features(w[:8000]) for w in waves[:batch]])  # warm up
+                start = time.perf_counter()
+                t.decode_features([t.features(w) for w in waves])
+                wall = time.perf_counter() - start
+                base = base or wall
+                print(f"{method:<22}{backend:>12}{wall / audio:>9.4f}{base / wall:>9.2f}",
+                      flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

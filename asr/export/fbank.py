@@ -8,12 +8,12 @@ a power of two), torchaudio's own mel filters, log. Every frame reads only its o
 padding cannot change the frames of an utterance.
 
 Precision: the whole chain runs in float64. torchaudio in float32 (what ``asr.data.features``
-trains on) is off from its own float64 result by up to ~5e-3 in the weakest bins of loud frames
-(90+ dB below the frame's peak: the window's float32 rounding noise leaks into them), and any
-other float32 implementation is off by as much in its own way, so no float32 port can match it
-to 1e-4 everywhere. In float64 this module matches torchaudio evaluated in float64 (the exact
-Kaldi definition) to ~1e-6, and torchaudio's float32 features to their own rounding error
-(tests/export/test_fbank.py measures both).
+trains on) is off from its own float64 result by up to 2e-3 on espeak-ng speech, in the weakest
+bins of loud frames (~90 dB below the frame's peak, where the float32 rounding noise of the
+windowed samples leaks in), and any other float32 implementation is off by as much in its own
+way, so no float32 port can match it to 1e-4 everywhere. In float64 this module matches
+torchaudio evaluated in float64 (the exact Kaldi definition) to ~1e-6, and torchaudio's float32
+features to their own rounding error (tests/export/test_fbank.py measures both).
 """
 
 from __future__ import annotations

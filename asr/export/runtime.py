@@ -77,6 +77,9 @@ class OnnxRunner:
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only
+        # Idle threads sleep instead of spinning: as OMP_WAIT_POLICY=PASSIVE for torch
+        # (asr/bin/__init__.py), spinning threads stall whenever another process wants the core.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.sessions = {}
         for name, path in _graph_files(Path(directory), "onnx").items():
             self.sessions[name] = ort.InferenceSession(

@@ -50,6 +50,18 @@ decode_sets() {
   done
 }
 
+# pack_model EXP BEAM CTC_WEIGHT [LM LM_WEIGHT]
+#   asr-pack EXP's average.pt into EXP/packed, a self-contained model folder (safetensors
+#   weights, config, tokenizer, CMVN, model card with EXP's results) whose decoding defaults are
+#   joint CTC/attention with BEAM and CTC_WEIGHT, and the n-gram LM at LM with LM_WEIGHT when
+#   given. Load it with Transcriber.from_pretrained or asr-transcribe --model EXP/packed.
+pack_model() {
+  local exp=$1 beam=$2 ctc_weight=$3 lm_args=()
+  if [ $# -ge 5 ]; then lm_args=(--lm "$4" --lm-weight "$5"); fi
+  asr-pack "$exp" "$exp/packed" --checkpoint average.pt --method joint_ctc_attention \
+    --beam "$beam" --ctc-weight "$ctc_weight" ${lm_args[@]+"${lm_args[@]}"} --language en
+}
+
 # make_results EXP [SET=UTT2GROUP ...]
 #   EXP/results.md (and stdout): error rate and RTF per decoded set and method, and the wall
 #   time of each finished stage from the markers in $done_dir. Each SET=FILE adds the error

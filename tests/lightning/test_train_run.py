@@ -19,10 +19,10 @@ from asr.bin.train import CONF_DIR, train
 from asr.data.features import cut_features
 from asr.data.prepare import load_cuts
 from asr.lightning.average import safe_load
-from asr.pretrained.run_dir import load_run
 from asr.lightning.schedulers import noam_factor
 from asr.models import SpecAugment
 from asr.models.ctc import min_frames
+from asr.pretrained.run_dir import load_run
 from tests.lightning.helpers import train_overrides
 from tests.lightning.record import read_records
 

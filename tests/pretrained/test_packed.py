@@ -180,3 +180,22 @@ def test_one_loader_for_run_dirs_and_packed_folders(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="neither a packed model"):
         load_model(tmp_path / "empty")
+
+
+def test_asr_decode_reads_a_packed_folder(tmp_path):
+    out = pack(make_run_dir(tmp_path / "run"), tmp_path / "model")
+    kaldi = tmp_path / "test"
+    kaldi.mkdir()
+    wavs = [tmp_path / "run" / w for w in WAVS[:2]]
+    (kaldi / "wav.scp").write_text("".join(f"u{i} {w}\n" for i, w in enumerate(wavs)))
+    (kaldi / "text").write_text("u0 hello world\nu1 good morning\n")
+    overrides = [
+        f"exp_dir={out}", f"test_sets={{test: {kaldi}}}", f"out_dir={tmp_path / 'decode'}",
+        "method=ctc_greedy", "num_workers=0", "progress=false",
+    ]  # fmt: skip
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        summary = run(compose("decode", overrides=overrides))["test"]
+    hyp = (tmp_path / "decode" / "test_ctc_greedy" / "hyp").read_text().splitlines()
+    expected = Transcriber.from_pretrained(out, method="ctc_greedy").transcribe(wavs)
+    assert hyp == [f"u{i} {t}".rstrip() for i, t in enumerate(expected)]
+    assert summary["exp_dir"] == str(out) and summary["test_set"] == str(kaldi)

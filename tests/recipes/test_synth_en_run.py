@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from asr.decode.transcriber import Transcriber
 from tests.recipes.conftest import copy_recipe, read_table, read_table_allow_empty, run_recipe
 
 TINY = [
@@ -29,7 +30,7 @@ def test_every_stage_runs_and_a_second_run_is_a_no_op(tmp_path: Path):
     recipe = copy_recipe("synth_en", tmp_path)
 
     first = run_recipe(recipe, *TINY)
-    for n in range(7):
+    for n in range(8):
         assert f"== stage {n} (" in first.stdout and "FAILED" not in first.stdout
 
     exp = recipe / "exp" / "synth_en"
@@ -59,8 +60,17 @@ def test_every_stage_runs_and_a_second_run_is_a_no_op(tmp_path: Path):
     assert (recipe / "data" / "test" / "utt2family").is_file()
     assert "espeak % |" in table.splitlines()[0]  # WER per voice family beside the total
 
+    # Stage 7 packs the averaged model with the joint + LM decoding as its default: the folder
+    # alone transcribes a test utterance as asr-decode did.
+    packed = exp / "packed"
+    assert (packed / "model.safetensors").is_file() and (packed / "lm.json").is_file()
+    assert "| test | joint_ctc_attention + n-gram LM |" in (packed / "README.md").read_text()
+    utt, entry = next(iter(read_table(recipe / "data" / "test" / "wav.scp").items()))
+    text = Transcriber.from_pretrained(packed, beam=2).transcribe([entry])[0]
+    assert text == lm_hyp[utt]
+
     again = run_recipe(recipe, *TINY)
-    assert again.stdout.count("already done, skipping") == 7
+    assert again.stdout.count("already done, skipping") == 8
 
 
 def decode_calls(calls: list[str]) -> set[tuple[str, str | None]]:

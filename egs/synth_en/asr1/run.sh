@@ -8,12 +8,12 @@
 #   ./run.sh --lm-order 0                     # no word LM (default: a 3-gram, fused in one decode)
 #   ./run.sh --streaming                      # dynamic chunk training; also decodes chunk by chunk
 # Stages: 0 synthesize, 1 cuts + fbank + CMVN, 2 tokenizer + word LM, 3 train, 4 average,
-#         5 decode test, 6 results.
+#         5 decode test, 6 results, 7 pack the model into exp/synth_en/packed (asr-pack).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 stage=0
-stop_stage=6
+stop_stage=7
 force=false
 size=8000                 # training utterances (about 2 s each: 8000 ~ 4.5 h)
 hours=                    # if set: training hours instead of --size (~2.0 s per utterance)
@@ -94,3 +94,6 @@ run_stage 4 average average_model "$exp" "$average_num"
 run_stage 5 decode decode_test "$exp" "$beam" "$ctc_weight" "$lm_order" "$lm_weight" \
   "$stream_chunks" "$stream_methods" $methods
 run_stage 6 results make_results "$exp" test=data/test/utt2family
+lm_pack=()  # the LM the defaults fuse, with the weight chosen on dev
+if [ "$lm_order" -gt 0 ]; then lm_pack=("data/lm/${lm_order}gram.json" "$lm_weight"); fi
+run_stage 7 pack pack_model "$exp" "$beam" "$ctc_weight" ${lm_pack[@]+"${lm_pack[@]}"}
