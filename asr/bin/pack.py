@@ -4,7 +4,7 @@
       --ctc-weight 0.3 --lm data/lm/3gram.json --lm-weight 0.2 --license apache-2.0 --language en
 
 Writes model.safetensors, config.json, tokenizer, cmvn.json, [lm.json] and a README.md model card
-laid out as a Hugging Face model repository (``huggingface-cli upload NAME OUT_DIR``). The
+laid out as a Hugging Face model repository (``hf upload NAME OUT_DIR``). The
 decoding options become the defaults of ``Transcriber.from_pretrained`` and ``asr-transcribe``.
 """
 

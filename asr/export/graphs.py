@@ -4,15 +4,17 @@ that exported files are checked against.
 ``encoder``       waves (B, S) float32 in [-1, 1], wave_lens (B,) int64
                   → ctc_log_probs (B, T', V), memory (B, T', d), memory_lens (B,)
                   (fbank → CMVN → subsampling → encoder → CTC; no ctc_log_probs without a CTC head)
-``decoder_init``  memory (N, T', d) → cross_kv (L, 2, N, H, T', d_k): each decoder layer's
-                  cross-attention keys and values, computed once per utterance
-``decoder_step``  tokens (N, U) int64, self_cache (L, 2, N, H, P, d_k), cross_kv, memory_lens (N,)
-                  → logits (N, U, V), new_self_cache (L, 2, N, H, P + U, d_k)
+``decoder_init``  memory (N, T', d) → cross_k0, cross_v0, … (N, H, T', d_k): each decoder
+                  layer's cross-attention keys and values, computed once per utterance
+``decoder_step``  tokens (N, U) int64, memory_lens (N,), self_k0, self_v0, … (N, H, P, d_k),
+                  cross_k0, cross_v0, … → logits (N, U, V), new_self_k0, new_self_v0, …
+                  (N, H, P + U, d_k)
 
 The decoder step appends U tokens after the P cached ones: U = 1 is one search step, and U
 tokens from an empty cache (P = 0) are the teacher-forced logits that attention rescoring needs.
-Every graph is a thin wrapper over the model's own methods, so it exports whatever encoder and
-front end the model's config built.
+Caches are one tensor per layer and kind, not one stacked tensor: a graph slicing a stacked
+cache copies every layer's keys and values at every step. Every graph is a thin wrapper over
+the model's own methods, so it exports whatever encoder and front end the model's config built.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from asr.models import ASRModel
 from asr.models.decoder import DecoderState
 from asr.models.mask import cached_causal_allowed, key_padding_allowed
 
+KV = tuple[torch.Tensor, torch.Tensor]
+
 
 @dataclass(frozen=True)
 class GraphSpec:
@@ -39,12 +43,17 @@ class GraphSpec:
     axes: dict[str, dict[int, str]]
 
 
-def _stack_kv(kv: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
-    return torch.stack([torch.stack(pair) for pair in kv])  # (L, 2, N, H, T, d_k)
+def kv_names(prefix: str, layers: int) -> tuple[str, ...]:
+    """``prefix_k0, prefix_v0, prefix_k1, …``: one name per layer and kind."""
+    return tuple(f"{prefix}_{kind}{i}" for i in range(layers) for kind in "kv")
 
 
-def _unstack_kv(cache: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    return [(cache[i, 0], cache[i, 1]) for i in range(cache.shape[0])]
+def flatten_kv(kv: list[KV]) -> tuple[torch.Tensor, ...]:
+    return tuple(t for pair in kv for t in pair)
+
+
+def pair_kv(flat: tuple[torch.Tensor, ...] | list[torch.Tensor]) -> list[KV]:
+    return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
 
 
 class EncoderGraph(nn.Module):
@@ -64,40 +73,39 @@ class EncoderGraph(nn.Module):
 
 
 class DecoderInitGraph(nn.Module):
-    """Memory → every decoder layer's cross-attention keys/values, stacked."""
+    """Memory → every decoder layer's cross-attention keys and values."""
 
     def __init__(self, model: ASRModel):
         super().__init__()
         self.decoder = model.decoder
 
-    def forward(self, memory: torch.Tensor) -> torch.Tensor:
-        return _stack_kv([layer.cross_attn.project_kv(memory) for layer in self.decoder.layers])
+    def forward(self, memory: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return flatten_kv([layer.cross_attn.project_kv(memory) for layer in self.decoder.layers])
 
 
 class DecoderStepGraph(nn.Module):
-    """``TransformerDecoder.extend`` over explicit cache tensors."""
+    """``TransformerDecoder.extend`` over explicit cache tensors, per layer."""
 
     def __init__(self, model: ASRModel):
         super().__init__()
         self.decoder = model.decoder
 
     def forward(
-        self,
-        tokens: torch.Tensor,
-        self_cache: torch.Tensor,
-        cross_kv: torch.Tensor,
-        memory_lens: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        cached, new = self_cache.shape[4], tokens.shape[1]
+        self, tokens: torch.Tensor, memory_lens: torch.Tensor, *caches: torch.Tensor
+    ) -> tuple[torch.Tensor, ...]:
+        """``caches``: the self-attention keys/values of every layer, then the cross ones."""
+        half = len(caches) // 2
+        self_kv, cross_kv = pair_kv(caches[:half]), pair_kv(caches[half:])
+        cached, new = self_kv[0][0].shape[2], tokens.shape[1]
         state = DecoderState(
-            self_kv=_unstack_kv(self_cache),
-            cross_kv=_unstack_kv(cross_kv),
-            memory_allowed=key_padding_allowed(memory_lens, cross_kv.shape[4]),
+            self_kv=self_kv,
+            cross_kv=cross_kv,
+            memory_allowed=key_padding_allowed(memory_lens, cross_kv[0][0].shape[2]),
             length=cached,
         )
         allowed = cached_causal_allowed(cached, new, tokens.device)
         logits, state = self.decoder.extend(tokens, state, allowed)
-        return logits, _stack_kv(state.self_kv)
+        return (logits, *flatten_kv(state.self_kv))
 
 
 ENCODER = GraphSpec(
@@ -109,21 +117,22 @@ ENCODER = GraphSpec(
     },
 )
 ENCODER_NO_CTC = GraphSpec(ENCODER.inputs, ENCODER.outputs[1:], ENCODER.axes)
-DECODER_INIT = GraphSpec(
-    inputs=("memory",),
-    outputs=("cross_kv",),
-    axes={"memory": {0: "hyps", 1: "frames"}},
-)
-DECODER_STEP = GraphSpec(
-    inputs=("tokens", "self_cache", "cross_kv", "memory_lens"),
-    outputs=("logits", "new_self_cache"),
-    axes={
-        "tokens": {0: "hyps", 1: "new_tokens"},
-        "self_cache": {2: "hyps", 4: "cached_tokens"},
-        "cross_kv": {2: "hyps", 4: "frames"},
-        "memory_lens": {0: "hyps"},
-    },
-)
+
+
+def decoder_init_spec(layers: int) -> GraphSpec:
+    return GraphSpec(("memory",), kv_names("cross", layers), {"memory": {0: "hyps", 1: "frames"}})
+
+
+def decoder_step_spec(layers: int) -> GraphSpec:
+    self_names, cross_names = kv_names("self", layers), kv_names("cross", layers)
+    axes = {"tokens": {0: "hyps", 1: "new_tokens"}, "memory_lens": {0: "hyps"}}
+    axes |= {name: {0: "hyps", 2: "cached_tokens"} for name in self_names}
+    axes |= {name: {0: "hyps", 2: "frames"} for name in cross_names}
+    return GraphSpec(
+        ("tokens", "memory_lens", *self_names, *cross_names),
+        ("logits", *kv_names("new_self", layers)),
+        axes,
+    )
 
 
 def graph_modules(model: ASRModel, options: FbankOptions) -> dict[str, tuple[nn.Module, GraphSpec]]:
@@ -133,8 +142,9 @@ def graph_modules(model: ASRModel, options: FbankOptions) -> dict[str, tuple[nn.
         "encoder": (EncoderGraph(model, options).eval(), ENCODER if model.ctc else ENCODER_NO_CTC)
     }
     if model.decoder is not None:
-        graphs["decoder_init"] = (DecoderInitGraph(model).eval(), DECODER_INIT)
-        graphs["decoder_step"] = (DecoderStepGraph(model).eval(), DECODER_STEP)
+        layers = len(model.decoder.layers)
+        graphs["decoder_init"] = (DecoderInitGraph(model).eval(), decoder_init_spec(layers))
+        graphs["decoder_step"] = (DecoderStepGraph(model).eval(), decoder_step_spec(layers))
     return graphs
 
 
@@ -153,7 +163,11 @@ def example_inputs(name: str, model: ASRModel, options: FbankOptions) -> tuple[t
     memory = torch.randn(hyps, frames, d_model, generator=g)
     if name == "decoder_init":
         return (memory,)
-    cross = torch.randn(layers, 2, hyps, attn.heads, frames, attn.d_k, generator=g)
-    cache = torch.randn(layers, 2, hyps, attn.heads, cached, attn.d_k, generator=g)
+    cross = [
+        torch.randn(hyps, attn.heads, frames, attn.d_k, generator=g) for _ in range(2 * layers)
+    ]
+    cache = [
+        torch.randn(hyps, attn.heads, cached, attn.d_k, generator=g) for _ in range(2 * layers)
+    ]
     tokens = torch.randint(0, model.vocab_size, (hyps, new), generator=g)
-    return tokens, cache, cross, torch.tensor([frames, 5, 3])
+    return (tokens, torch.tensor([frames, 5, 3]), *cache, *cross)

@@ -133,16 +133,16 @@ def _compare_decoder(
     """Cross K/V, ``steps`` cached steps along the eager greedy path, and teacher forcing."""
     ref_state = eager.decoder.init_state(memory, memory_lens)
     out_state = exported.decoder.init_state(memory, memory_lens)
-    report.note("decoder_init cross_kv, exported vs eager", ref_state.cross_kv, out_state.cross_kv)
+    for a, b in zip(ref_state.cross_kv, out_state.cross_kv, strict=True):
+        report.note("decoder_init cross_kv, exported vs eager", a, b)
     tokens = torch.full((memory.shape[0],), eager.sos_eos_id)
     history = [tokens]
     for _ in range(steps):
         ref_logp, ref_state = eager.decoder.step(tokens, ref_state)
         out_logp, out_state = exported.decoder.step(tokens, out_state)
         report.note("decoder_step log-probs, exported vs eager", ref_logp, out_logp)
-        report.note(
-            "decoder_step self_cache, exported vs eager", ref_state.self_cache, out_state.self_cache
-        )
+        for a, b in zip(ref_state.self_kv, out_state.self_kv, strict=True):
+            report.note("decoder_step self_kv, exported vs eager", a, b)
         tokens = ref_logp.argmax(dim=-1)
         history.append(tokens)
     ys = torch.stack(history, 1)

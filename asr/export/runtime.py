@@ -114,26 +114,26 @@ def _graph_files(directory: Path, backend: str) -> dict[str, Path]:
 
 @dataclass
 class GraphDecoderState:
-    """The decoder caches of N hypotheses as the step graph takes them.
+    """The decoder caches of N hypotheses as the step graph takes them, one tensor per layer
+    and kind (``self_k0, self_v0, …``).
 
-    ``self_cache`` (L, 2, N, H, P, d_k): self-attention keys/values of the P tokens so far;
-    ``cross_kv`` (L, 2, N, H, T', d_k) and ``memory_lens`` (N,): the encoder side, fixed.
+    ``self_kv`` (N, H, P, d_k) each: self-attention keys/values of the P tokens so far;
+    ``cross_kv`` (N, H, T', d_k) each and ``memory_lens`` (N,): the encoder side, fixed.
     """
 
-    self_cache: torch.Tensor
-    cross_kv: torch.Tensor
+    self_kv: list[torch.Tensor]
+    cross_kv: list[torch.Tensor]
     memory_lens: torch.Tensor
 
     def select(self, index: torch.Tensor, same_memory: bool = False) -> GraphDecoderState:
         """Reorder / repeat hypotheses, as ``DecoderState.select``."""
-        cache = self.self_cache.index_select(2, index)
+        self_kv = [t.index_select(0, index) for t in self.self_kv]
         if same_memory:
             if index.numel() != self.memory_lens.numel():
                 raise ValueError("same_memory=True needs as many rows as the state has")
-            return GraphDecoderState(cache, self.cross_kv, self.memory_lens)
-        return GraphDecoderState(
-            cache, self.cross_kv.index_select(2, index), self.memory_lens.index_select(0, index)
-        )
+            return GraphDecoderState(self_kv, self.cross_kv, self.memory_lens)
+        cross_kv = [t.index_select(0, index) for t in self.cross_kv]
+        return GraphDecoderState(self_kv, cross_kv, self.memory_lens.index_select(0, index))
 
 
 class GraphDecoder:
@@ -144,19 +144,24 @@ class GraphDecoder:
         self.metadata = metadata
 
     def init_state(self, memory: torch.Tensor, memory_lens: torch.Tensor) -> GraphDecoderState:
-        (cross_kv,) = self.runner.run("decoder_init", memory)
+        cross_kv = list(self.runner.run("decoder_init", memory))
         m = self.metadata
-        empty = memory.new_zeros(m.decoder_layers, 2, memory.shape[0], m.heads, 0, m.head_dim)
-        return GraphDecoderState(empty, cross_kv, memory_lens)
+        empty = memory.new_zeros(memory.shape[0], m.heads, 0, m.head_dim)
+        return GraphDecoderState([empty] * (2 * m.decoder_layers), cross_kv, memory_lens)
+
+    def _run(
+        self, tokens: torch.Tensor, state: GraphDecoderState
+    ) -> tuple[torch.Tensor, GraphDecoderState]:
+        logits, *self_kv = self.runner.run(
+            "decoder_step", tokens, state.memory_lens, *state.self_kv, *state.cross_kv
+        )
+        return logits, GraphDecoderState(self_kv, state.cross_kv, state.memory_lens)
 
     def step(
         self, tokens: torch.Tensor, state: GraphDecoderState
     ) -> tuple[torch.Tensor, GraphDecoderState]:
         """One token per hypothesis (N,) → next-token log-probs (N, V) and the new state."""
-        logits, cache = self.runner.run(
-            "decoder_step", tokens[:, None], state.self_cache, state.cross_kv, state.memory_lens
-        )
-        new_state = GraphDecoderState(cache, state.cross_kv, state.memory_lens)
+        logits, new_state = self._run(tokens[:, None], state)
         return logits[:, 0].float().log_softmax(dim=-1), new_state
 
     def __call__(
@@ -168,10 +173,7 @@ class GraphDecoder:
     ) -> torch.Tensor:
         """Teacher forcing, (N, U) → logits (N, U, V): all U tokens after an empty cache."""
         tokens = ys_in.masked_fill(make_pad_mask(ys_in_lens, ys_in.shape[1]), 0)
-        state = self.init_state(memory, memory_lens)
-        logits, _ = self.runner.run(
-            "decoder_step", tokens, state.self_cache, state.cross_kv, state.memory_lens
-        )
+        logits, _ = self._run(tokens, self.init_state(memory, memory_lens))
         return logits
 
 

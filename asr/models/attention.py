@@ -34,6 +34,9 @@ def _attend(
         mask = allowed if bias is None else bias.masked_fill(~allowed, float("-inf"))
     if mask is not None and mask.dtype != torch.bool:
         mask = mask.to(q.dtype)
+    if mask is not None and torch.compiler.is_exporting():
+        # ONNX's Attention op (asr.export) broadcasts a mask over batch and heads, not queries.
+        mask = mask.expand(*mask.shape[:-2], q.shape[-2], k.shape[-2])
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
     return out if empty is None else out.masked_fill(empty, 0.0)
 

@@ -29,7 +29,7 @@ from asr.pretrained.packed import (
     save_weights,
     state_matches,
 )
-from asr.pretrained.run_dir import load_run
+from asr.pretrained.run_dir import load_run, resolve_checkpoint
 
 MODEL_TARGETS = ("asr.models.ASRModel", "asr.models.asr_model.ASRModel")
 
@@ -42,8 +42,9 @@ def packed_model_args(model_config: dict[str, Any], source: Path) -> dict[str, A
     return {k: v for k, v in model_config.items() if k not in ("_target_", "specaug")}
 
 
-def training_data(config: dict[str, Any]) -> list[TrainingData]:
-    """The run's training and validation manifests, with their size when they can be read."""
+def training_data(config: dict[str, Any], sample_rate: int) -> list[TrainingData]:
+    """The run's training and validation manifests, with their size when they can be read;
+    audio at another rate than ``sample_rate`` is an error (the model would be fed wrong fbank)."""
     data = config.get("data") or {}
     out = []
     for name, key in (("training", "train_cuts"), ("validation", "dev_cuts")):
@@ -51,14 +52,26 @@ def training_data(config: dict[str, Any]) -> list[TrainingData]:
             continue
         entry = TrainingData(name, str(data[key]))
         try:
-            from asr.data.prepare import load_cuts  # lhotse: only to count the audio
+            from asr.data.prepare import load_cuts  # lhotse: only to read the manifest
 
-            durations = [cut.duration for cut in load_cuts(data[key])]
-            entry.utterances, entry.hours = len(durations), sum(durations) / 3600
+            cuts = list(load_cuts(data[key]))
         except Exception:  # a moved or deleted manifest only leaves the size unknown
-            pass
+            cuts = None
+        if cuts is not None:
+            entry.utterances, entry.hours = len(cuts), sum(c.duration for c in cuts) / 3600
+            rates = sorted({c.sampling_rate for c in cuts} - {sample_rate})
+            if rates:
+                raise ValueError(
+                    f"{data[key]}: audio at {rates[0]} Hz; pack with --sample-rate {rates[0]}"
+                )
         out.append(entry)
     return out
+
+
+def same_weights(summary: dict[str, Any], checkpoint: Path) -> bool:
+    """Whether a decode summary was made with the weights being packed (or does not say)."""
+    used = summary.get("checkpoint")
+    return used is None or Path(used).name == checkpoint.name
 
 
 def pack_run(
@@ -74,7 +87,8 @@ def pack_run(
 ) -> Path:
     """Write ``out_dir`` from ``run_dir``'s weights (``average.pt`` by default) and files.
 
-    ``repo_id``: the hub repository the folder is meant for, named in the card's usage lines.
+    The card's results are the run's decode summaries made with these weights. ``repo_id``: the
+    hub repository the folder is meant for, named in the card's usage lines.
     """
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     if out_dir.resolve() == run_dir.resolve():
@@ -82,13 +96,17 @@ def pack_run(
     config = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
     model_args = packed_model_args(config["model"], run_dir / "config.yaml")
     model, tokenizer, _ = load_run(run_dir, checkpoint)
+    weights = resolve_checkpoint(run_dir, checkpoint)
     features = FbankOptions(sample_rate, int(model.cmvn_mean.numel()))
+    data = training_data(config, sample_rate)
     if lm is not None and not Path(lm).is_file():
         raise FileNotFoundError(f"{lm}: no such LM file")
     packed = PackedConfig(model_args, features, dict(decoding or {}), LM if lm else None)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     packed.weights_sha256 = save_weights(model, out_dir / WEIGHTS)
+    for old in out_dir.glob("tokenizer.*"):
+        old.unlink()
     tokenizer.save(out_dir)
     (out_dir / CMVN).write_text(json.dumps(cmvn_of(model)) + "\n", encoding="utf-8")
     (out_dir / LM).unlink(missing_ok=True)
@@ -110,8 +128,8 @@ def pack_run(
         features=features,
         decoding=packed.decoding,
         lm=packed.lm,
-        data=training_data(config),
-        results=read_results(run_dir),
+        data=data,
+        results=[r for r in read_results(run_dir) if same_weights(r, weights)],
         meta=json.loads(meta_path.read_text()) if meta_path.is_file() else {},
         packed_with={"asr": __version__, "git_revision": git_revision(Path(__file__).parent)},
     )

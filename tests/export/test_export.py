@@ -81,8 +81,12 @@ def test_onnx_files_carry_the_metadata_and_dynamic_axes(packed):
     assert all(isinstance(d, str) for d in dims(encoder, "ctc_log_probs")[:2])
     step = onnx.load(model_dir / "onnx" / "decoder_step.onnx")
     assert dims(step, "tokens") == ["hyps", "new_tokens"]
-    assert dims(step, "self_cache")[2] == "hyps" and dims(step, "self_cache")[4] == "cached_tokens"
-    assert {p.key: p.value for p in step.metadata_props}["graph"] == "decoder_step"
+    assert dims(step, "self_k0")[0] == "hyps" and dims(step, "self_k0")[2] == "cached_tokens"
+    assert dims(step, "cross_v0")[2] == "frames"
+    step_meta = {p.key: p.value for p in step.metadata_props}
+    assert step_meta["graph"] == "decoder_step"
+    assert step_meta["inputs"] == "tokens,memory_lens,self_k0,self_v0,cross_k0,cross_v0"
+    assert step.opset_import[0].version == 23  # ONNX's Attention op
 
 
 @pytest.mark.parametrize("backend", ["onnx", "torchscript"])

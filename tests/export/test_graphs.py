@@ -43,23 +43,24 @@ def test_cached_causal_mask():
 def test_decoder_step_graph_is_the_decoder_step_and_the_teacher_forced_forward():
     m = model()
     memory, lens = torch.randn(3, 6, 32), torch.tensor([6, 4, 2])
-    cross = DecoderInitGraph(m)(memory)
+    cross = DecoderInitGraph(m)(memory)  # k0, v0, k1, v1
     step = DecoderStepGraph(m)
     state = m.decoder.init_state(memory, lens)
-    cache = torch.zeros(2, 2, 3, 2, 0, 16)
+    empty = [torch.zeros(3, 2, 0, 16)] * 4
+    cache = empty
     tokens = torch.full((3,), m.sos_eos_id)
     history = [tokens]
     with torch.no_grad():
         for _ in range(3):
             logp, state = m.decoder.step(tokens, state)
-            logits, cache = step(tokens[:, None], cache, cross, lens)
+            logits, *cache = step(tokens[:, None], lens, *cache, *cross)
             torch.testing.assert_close(logits[:, 0].log_softmax(-1), logp, atol=1e-5, rtol=0)
-            assert cache.shape[4] == state.length
+            assert len(cache) == 4 and all(c.shape == (3, 2, state.length, 16) for c in cache)
             tokens = logp.argmax(-1)
             history.append(tokens)
         ys = torch.stack(history, 1)
         forced = m.decoder(memory, lens, ys, torch.full((3,), ys.shape[1]))
-        logits, _ = step(ys, torch.zeros(2, 2, 3, 2, 0, 16), cross, lens)
+        logits, *_ = step(ys, lens, *empty, *cross)
     torch.testing.assert_close(logits, forced, atol=1e-5, rtol=0)
 
 

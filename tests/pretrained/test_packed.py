@@ -22,7 +22,7 @@ from asr.pretrained.checkpoints import model_state_dict, safe_load
 from asr.pretrained.loading import load_model
 from asr.pretrained.packed import PackedConfig
 from tests.data.fixtures import write_kaldi_dir
-from tests.pretrained.helpers import make_run_dir
+from tests.pretrained.helpers import make_run_dir, write_summary
 
 WAVS = ("utt0.wav", "utt1.wav", "utt2.wav")
 
@@ -56,7 +56,7 @@ def test_packed_folder_holds_safetensors_and_plain_config_and_loads_alone(tmp_pa
     assert t.transcribe(wavs) == expected
 
 
-def test_model_card_states_model_data_results_commands_and_provenance(tmp_path):
+def test_model_card_states_model_data_results_commands_and_provenance(tmp_path, capsys):
     exp = make_run_dir(tmp_path / "run")
     cuts, _ = prepare_kaldi_dir(write_kaldi_dir(tmp_path / "kaldi", n_utts=3), progress=False)
     save_cuts(cuts, tmp_path / "train.jsonl.gz")
@@ -74,6 +74,9 @@ def test_model_card_states_model_data_results_commands_and_provenance(tmp_path):
     ]  # fmt: skip
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         summary = run(compose("decode", overrides=overrides))["test"]
+    write_summary(exp, "test_attention_beam", wer=1.5, checkpoint="last.ckpt", method="x")
+    assert pack_main([str(exp), str(tmp_path / "m8k"), "--sample-rate", "8000"]) == 1
+    assert "audio at 16000 Hz; pack with --sample-rate 16000" in capsys.readouterr().err
     out = pack(exp, tmp_path / "model", "--license", "apache-2.0", "--language", "en",
                "--repo-id", "someone/tiny-en")  # fmt: skip
 
@@ -88,6 +91,7 @@ def test_model_card_states_model_data_results_commands_and_provenance(tmp_path):
     hours = sum(c.duration for c in cuts) / 3600
     assert f"(3 utterances, {hours:.2f} h)" in body
     assert f"| test | ctc_greedy | wer | {summary['wer']:.2f} |" in body
+    assert "attention_beam" not in body  # decoded with other weights than the packed ones
     assert f"asr-decode exp_dir={exp} 'test_sets={{test: {kaldi}}}' method=ctc_greedy" in body
     meta = json.loads((exp / "meta.json").read_text())
     assert f"git revision `{meta['git_revision']}`" in body
