@@ -45,9 +45,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"asr-export: {e}", file=sys.stderr)
         return 1
     out = args.out or args.model_dir / args.format
-    files = export_model(
-        model, config.features, out, args.format, config.weights_sha256, args.optimize
-    )
+    try:
+        files = export_model(
+            model, config.features, out, args.format, config.weights_sha256, args.optimize
+        )
+    except ImportError as e:  # torch.onnx's exporter needs onnx and onnxscript
+        print(f"asr-export: {e}; pip install 'asr[export]'", file=sys.stderr)
+        return 1
     for path in files.values():
         print(f"asr-export: wrote {path}")
     if args.no_check:

@@ -71,7 +71,11 @@ class OnnxRunner:
     """Runs ``<graph>.onnx`` files with ONNX Runtime's CPU provider."""
 
     def __init__(self, directory: str | Path, threads: int | None = None):
-        import onnxruntime as ort  # optional dependency: pip install 'asr[export]'
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            need = "the onnx backend needs onnxruntime: pip install 'asr[export]'"
+            raise ImportError(need) from e
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()

@@ -54,16 +54,17 @@ def training_data(config: dict[str, Any], sample_rate: int) -> list[TrainingData
         try:
             from asr.data.prepare import load_cuts  # lhotse: only to read the manifest
 
-            cuts = list(load_cuts(data[key]))
+            count, seconds, rates = 0, 0.0, set()
+            for cut in load_cuts(data[key]):
+                count, seconds = count + 1, seconds + cut.duration
+                rates.add(cut.sampling_rate)
+            entry.utterances, entry.hours = count, seconds / 3600
         except Exception:  # a moved or deleted manifest only leaves the size unknown
-            cuts = None
-        if cuts is not None:
-            entry.utterances, entry.hours = len(cuts), sum(c.duration for c in cuts) / 3600
-            rates = sorted({c.sampling_rate for c in cuts} - {sample_rate})
-            if rates:
-                raise ValueError(
-                    f"{data[key]}: audio at {rates[0]} Hz; pack with --sample-rate {rates[0]}"
-                )
+            rates = set()
+        other = sorted(rates - {sample_rate})
+        if other:
+            rate = other[0]
+            raise ValueError(f"{data[key]}: audio at {rate} Hz; pack with --sample-rate {rate}")
         out.append(entry)
     return out
 
