@@ -7,7 +7,8 @@ cross-attention init and its cached step as separate graphs with dynamic batch a
 the model's metadata inside, then compares them with the eager model on utterances of several
 lengths, batched and alone: it prints the largest absolute difference of every output and
 whether CTC greedy, attention rescoring and joint CTC/attention give identical hypotheses, and
-exits 1 when a difference exceeds --tolerance or a hypothesis differs.
+exits 1 when a difference exceeds --tolerance or a hypothesis differs (2 on bad input). The
+encoder graph is the full-context one, for a streaming model too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import torch
 
+from asr.bin.cli import exits_on_bad_input
+from asr.errors import InputError
 from asr.export.parity import TOLERANCE, check_parity, probe_waves
 from asr.export.runtime import GraphModel, ModuleRunner
 from asr.export.writers import FORMATS, export_model
@@ -36,22 +39,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@exits_on_bad_input("asr-export")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        config = PackedConfig.read(args.model_dir)
-        model = load_model(args.model_dir).model
-    except (OSError, ValueError) as e:
-        print(f"asr-export: {e}", file=sys.stderr)
-        return 1
+    config = PackedConfig.read(args.model_dir)
+    model = load_model(args.model_dir).model
     out = args.out or args.model_dir / args.format
     try:
         files = export_model(
             model, config.features, out, args.format, config.weights_sha256, args.optimize
         )
     except ImportError as e:  # torch.onnx's exporter needs onnx and onnxscript
-        print(f"asr-export: {e}; pip install 'asr[export]'", file=sys.stderr)
-        return 1
+        raise InputError(f"{e}: pip install 'asr[export]'") from None
     for path in files.values():
         print(f"asr-export: wrote {path}")
     if args.no_check:

@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from asr.bin.cli import exits_on_bad_input
 from asr.decode.api import METHODS
 from asr.pretrained.pack import pack_run
 
@@ -29,13 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--length-penalty", type=float, default=0.0)
     p.add_argument("--lm", type=Path, help="n-gram LM (asr-train-lm) fused by default")
     p.add_argument("--lm-weight", type=float, default=0.5)
-    p.add_argument("--sample-rate", type=int, default=16000, help="of the training audio")
     p.add_argument("--license", default="other", help="licence id for the card (e.g. apache-2.0)")
     p.add_argument("--language", action="append", default=[], help="language code; repeatable")
     p.add_argument("--repo-id", help="the hub repository it is for (owner/name), for the card")
     return p
 
 
+@exits_on_bad_input("asr-pack")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     decoding = {
@@ -46,14 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.lm is not None:
         decoding["lm_weight"] = args.lm_weight
-    try:
-        out = pack_run(
-            args.run_dir, args.out_dir, args.checkpoint, decoding, args.lm, args.sample_rate,
-            args.license, args.language, args.repo_id,
-        )  # fmt: skip
-    except (OSError, ValueError, KeyError) as e:
-        print(f"asr-pack: {e}", file=sys.stderr)
-        return 1
+    out = pack_run(
+        args.run_dir, args.out_dir, args.checkpoint, decoding, args.lm, args.license,
+        args.language, args.repo_id,
+    )  # fmt: skip
     print(f"asr-pack: wrote {out}")
     return 0
 

@@ -74,6 +74,10 @@ def decode_command(summary: dict[str, Any]) -> str:
         args.append(f"length_penalty={summary['length_penalty']}")
     if summary.get("lm"):
         args += [f"lm={summary['lm']}", f"lm_weight={summary.get('lm_weight')}"]
+    if summary.get("chunk_size") is not None:
+        args.append(f"chunk_size={summary['chunk_size']}")
+        if summary.get("left_chunks", -1) >= 0:
+            args.append(f"left_chunks={summary['left_chunks']}")
     if summary.get("metric") == "cer":
         args.append("metric=cer")
     return shlex.join(args)

@@ -32,19 +32,27 @@ from asr.pretrained.packed import (
 from asr.pretrained.run_dir import load_run, resolve_checkpoint
 
 MODEL_TARGETS = ("asr.models.ASRModel", "asr.models.asr_model.ASRModel")
+STREAMING_TARGETS = ("asr.models.DynamicChunk", "asr.models.dynamic_chunk.DynamicChunk")
 
 
 def packed_model_args(model_config: dict[str, Any], source: Path) -> dict[str, Any]:
-    """A run's ``model`` config as plain ASRModel arguments: no ``_target_``, no SpecAugment."""
+    """A run's ``model`` config as plain ASRModel arguments: no ``_target_``, no SpecAugment
+    (training only); ``streaming`` (it also makes the Conformer causal) as DynamicChunk's
+    plain arguments."""
     target = model_config.get("_target_", MODEL_TARGETS[0])
     if target not in MODEL_TARGETS:
         raise InputError(f"{source}: model._target_ is {target}; asr-pack packs ASRModel only")
-    return {k: v for k, v in model_config.items() if k not in ("_target_", "specaug")}
+    args = {k: v for k, v in model_config.items() if k not in ("_target_", "specaug")}
+    streaming = args.get("streaming")
+    if streaming is not None:
+        if streaming.get("_target_", STREAMING_TARGETS[0]) not in STREAMING_TARGETS:
+            raise InputError(f"{source}: model.streaming._target_ is not asr.models.DynamicChunk")
+        args["streaming"] = {k: v for k, v in streaming.items() if k != "_target_"}
+    return args
 
 
-def training_data(config: dict[str, Any], sample_rate: int) -> list[TrainingData]:
-    """The run's training and validation manifests, with their size when they can be read;
-    audio at another rate than ``sample_rate`` is an error (the model would be fed wrong fbank)."""
+def training_data(config: dict[str, Any]) -> list[TrainingData]:
+    """The run's training and validation manifests, with their size when they can be read."""
     data = config.get("data") or {}
     out = []
     for name, key in (("training", "train_cuts"), ("validation", "dev_cuts")):
@@ -54,17 +62,12 @@ def training_data(config: dict[str, Any], sample_rate: int) -> list[TrainingData
         try:
             from asr.data.prepare import load_cuts  # lhotse: only to read the manifest
 
-            count, seconds, rates = 0, 0.0, set()
+            count, seconds = 0, 0.0
             for cut in load_cuts(data[key]):
                 count, seconds = count + 1, seconds + cut.duration
-                rates.add(cut.sampling_rate)
             entry.utterances, entry.hours = count, seconds / 3600
         except Exception:  # a moved or deleted manifest only leaves the size unknown
-            rates = set()
-        other = sorted(rates - {sample_rate})
-        if other:
-            rate = other[0]
-            raise ValueError(f"{data[key]}: audio at {rate} Hz; pack with --sample-rate {rate}")
+            pass
         out.append(entry)
     return out
 
@@ -81,7 +84,6 @@ def pack_run(
     checkpoint: str | Path | None = None,
     decoding: dict[str, Any] | None = None,
     lm: str | Path | None = None,
-    sample_rate: int = 16000,
     license: str = "other",
     language: list[str] | None = None,
     repo_id: str | None = None,
@@ -98,8 +100,8 @@ def pack_run(
     model_args = packed_model_args(config["model"], run_dir / "config.yaml")
     model, tokenizer, _ = load_run(run_dir, checkpoint)
     weights = resolve_checkpoint(run_dir, checkpoint)
-    features = FbankOptions(sample_rate, int(model.cmvn_mean.numel()))
-    data = training_data(config, sample_rate)
+    features = FbankOptions(num_mel_bins=int(model.cmvn_mean.numel()))  # at 16 kHz, as trained
+    data = training_data(config)
     if lm is not None and not Path(lm).is_file():
         raise FileNotFoundError(f"{lm}: no such LM file")
     packed = PackedConfig(model_args, features, dict(decoding or {}), LM if lm else None)

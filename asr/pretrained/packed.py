@@ -29,7 +29,7 @@ from safetensors.torch import load_file, save_file
 
 from asr.data.features import FbankOptions
 from asr.errors import InputError
-from asr.models import ASRModel
+from asr.models import ASRModel, DynamicChunk
 
 FORMAT = "asr-packed-model"
 FORMAT_VERSION = 1
@@ -148,7 +148,9 @@ def build_model(directory: str | Path, config: PackedConfig) -> ASRModel:
             f"but the model takes feat_dim={feat_dim}"
         )
     try:
-        model = ASRModel(**config.model, specaug=None)
+        streaming = config.model.get("streaming")
+        args = {**config.model, "streaming": DynamicChunk(**streaming) if streaming else None}
+        model = ASRModel(**args, specaug=None)
         model.load_state_dict(state, strict=True)
     except (RuntimeError, TypeError, ValueError) as e:
         first = str(e).strip().splitlines()[0]

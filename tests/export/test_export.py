@@ -136,7 +136,7 @@ def test_inference_imports_neither_lightning_nor_hydra(packed):
 
 def test_transformer_with_other_front_end_exports_with_parity(tmp_path):
     exp = make_run_dir(tmp_path / "run", encoder="transformer", subsampling=6, pre_norm=False,
-                       decoder_layers=2)  # fmt: skip
+                       subsampling_depthwise=True, decoder_layers=2)  # fmt: skip
     assert pack_main([str(exp), str(tmp_path / "model")]) == 0
     log = export(tmp_path / "model", "torchscript")
     assert "parity check passed" in log

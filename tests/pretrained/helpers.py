@@ -14,7 +14,7 @@ from asr.data.cmvn import CmvnStats
 from asr.data.features import fbank
 from asr.data.tokenizer import CharTokenizer
 from asr.lightning.run_dir import write_run_dir
-from asr.models import ASRModel
+from asr.pretrained.run_dir import build
 
 RATE = 16000
 MODEL = {
@@ -49,7 +49,7 @@ def make_run_dir(root: Path, seed: int = 0, **model: Any) -> Path:
     config = {"model": model_cfg, "data": {"num_mel_bins": 80, "train_cuts": "gone.jsonl.gz"}}
     exp = write_run_dir(root / "exp", config, root / "lang", root / "cmvn.json")
     torch.manual_seed(seed)
-    net = ASRModel(**{k: v for k, v in model_cfg.items() if k not in ("_target_", "specaug")})
+    net = build(model_cfg)  # nested _target_s (SpecAugment, DynamicChunk) too, as asr-train
     mean, istd = torch.tensor(stats.mean, dtype=torch.float32), torch.tensor(stats.istd())
     with torch.no_grad():
         net.cmvn_mean.copy_(mean)
