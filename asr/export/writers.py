@@ -27,7 +27,8 @@ from asr.models import ASRModel
 FORMATS = ("onnx", "torchscript")
 # ONNX's Attention op is in opset 23: scaled_dot_product_attention then exports as one node. At
 # opset 18 its decomposition transposes and rescales the cached keys at every decoder step
-# (bench: a beam-search step of the tiny preset 70 ms at 18, 18 ms at 23, 24 ms eager).
+# (a beam-search step of the tiny preset: 35 ms at 18, 18 ms at 23, 24 ms eager; see
+# docs/benchmarks.md, exported transcribers).
 OPSET = 23
 SUFFIX = {"onnx": ".onnx", "torchscript": ".pt"}
 METADATA_FILE = "metadata.json"  # inside a TorchScript archive (its ``_extra_files``)
