@@ -114,8 +114,15 @@ def _architecture(info: CardInfo) -> list[str]:
         "",
         f"- {a['encoder_layers']}-layer {a['encoder'].capitalize()} encoder: d_model "
         f"{a['d_model']}, {a['heads']} heads, FFN {a['encoder_ffn_dim']}; Conv2d subsampling "
-        f"×{a['subsampling']} ({channels} channels)",
-        f"- {decoder}; CTC weight {a['ctc_weight']} in the training loss",
+        f"×{a['subsampling']} ({channels} channels"
+        f"{', depthwise-separable' if a['subsampling_depthwise'] else ''})"
+        f"{'; streaming (dynamic chunks, causal convolution)' if a['streaming'] else ''}",
+        f"- {decoder}; CTC weight {a['ctc_weight']} in the training loss"
+        + (
+            f", intermediate CTC on layer {a['intermediate_ctc_layer']}"
+            if a["intermediate_ctc_layer"]
+            else ""
+        ),
         f"- {m.num_params() / 1e6:.2f} M parameters; tokenizer: {info.tokenizer}",
         f"- Input: {info.features.sample_rate} Hz mono audio → {info.features.num_mel_bins}-bin "
         f"Kaldi fbank ({info.features.frame_length_ms:g} ms / {info.features.frame_shift_ms:g} "

@@ -80,6 +80,10 @@ class PackedConfig:
     def read(cls, directory: str | Path) -> PackedConfig:
         """Parse and check ``directory/config.json``; every error is one line naming the file."""
         path = Path(directory) / CONFIG
+        if not path.is_file():
+            raise InputError(
+                f"{directory}: no {CONFIG}, not a packed model folder (asr-pack makes one)"
+            )
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:

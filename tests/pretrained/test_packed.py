@@ -13,8 +13,10 @@ from hydra import compose, initialize_config_dir
 from safetensors.torch import load_file
 
 from asr.bin.decode import CONF_DIR, run
+from asr.bin.export import main as export_main
 from asr.bin.pack import main as pack_main
 from asr.bin.train_lm import main as train_lm_main
+from asr.bin.transcribe import main as transcribe_main
 from asr.data.prepare import prepare_kaldi_dir, save_cuts
 from asr.decode.transcriber import Transcriber
 from asr.decode.word_lm import WordLMScorer
@@ -217,3 +219,14 @@ def test_asr_decode_reads_a_packed_folder(tmp_path):
     expected = Transcriber.from_pretrained(out, method="ctc_greedy").transcribe(wavs)
     assert hyp == [f"u{i} {t}".rstrip() for i, t in enumerate(expected)]
     assert summary["exp_dir"] == str(out) and summary["test_set"] == str(kaldi)
+
+
+def test_clis_report_an_unusable_model_in_one_line(tmp_path, capsys):
+    exp = make_run_dir(tmp_path / "run")
+    err = bad_input_error(export_main, [str(exp), "--format", "onnx"], capsys)
+    assert "no config.json, not a packed model folder" in err
+    wav = str(tmp_path / "run" / "utt0.wav")
+    err = bad_input_error(transcribe_main, ["--model", str(tmp_path / "nope"), wav], capsys)
+    assert "no such model folder" in err
+    err = bad_input_error(transcribe_main, ["--model", str(exp), "--backend", "onnx", wav], capsys)
+    assert "is a run directory: pack and export it first" in err
