@@ -357,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         "epochs": epoch_results(exp / "train.log"),
         "test": score(args, hyp, args.out / "decode"),
     }
-    params = re.search(r"Number of parameters: ([\d.]+ ?[MK])", (exp / "train.log").read_text())
+    params = re.search(
+        r"Total Number of model parameters: ([\d.]+ ?[MK])", (exp / "train.log").read_text()
+    )
     result["parameters"] = params.group(1) if params else None
     (args.out / "result.json").write_text(json.dumps(result, indent=1) + "\n")
     test = result["test"]
