@@ -26,6 +26,49 @@ train_model() {
     "data.cmvn=data/$train/cmvn.json" resume=auto "$@"
 }
 
+# train_budget STAGE TOTAL_MIN RESERVE_MIN
+#   The training time left in a whole-run budget of TOTAL_MIN minutes, as trainer.max_time
+#   (DD:HH:MM:SS): TOTAL_MIN less the seconds the finished stages before STAGE took (their
+#   markers in $done_dir, as the results table shows them) and less RESERVE_MIN for the stages
+#   after training. So the run fits its budget on a slow machine as on a fast one, and a
+#   time-budget schedule (optim=adamw_cosine_budget) still completes. Never less than a third
+#   of TOTAL_MIN: a machine too slow for the budget overruns it (said on stderr) rather than
+#   train next to nothing.
+train_budget() {
+  local stage=$1 total=$(( $2 * 60 )) reserve=$(( $3 * 60 )) spent=0 marker n seconds
+  for marker in "$done_dir"/*.done; do
+    [ -e "$marker" ] || continue
+    n=${marker##*/}
+    [ "${n%%.*}" -lt "$stage" ] || continue
+    seconds=$(sed -n 's/^seconds=//p' "$marker")
+    spent=$(( spent + ${seconds:-0} ))
+  done
+  local left=$(( total - spent - reserve )) floor=$(( total / 3 ))
+  if [ "$left" -lt "$floor" ]; then
+    echo "training budget: stages before $stage took ${spent} s of the $2-minute run;" \
+      "training for ${floor} s anyway, so the run will overrun its budget" >&2
+    left=$floor
+  fi
+  printf '00:%02d:%02d:%02d\n' $(( left / 3600 )) $(( left % 3600 / 60 )) $(( left % 60 ))
+}
+
+# train_in_budget TOTAL_MIN RESERVE_MIN EXP EXPERIMENT TRAIN_SET TOKENIZER_DIR [key=value ...]
+#   train_model with trainer.max_time from train_budget for stage 3 (TOTAL_MIN 0: the
+#   experiment's own max_time). A trainer.max_time among the overrides still wins.
+train_in_budget() {
+  local total=$1 reserve=$2 max_time
+  shift 2
+  if [ "$total" -eq 0 ]; then
+    train_model "$@"
+    return
+  fi
+  max_time=$(train_budget 3 "$total" "$reserve")
+  echo "training budget: trainer.max_time=$max_time of a $total-minute run"
+  local exp=$1 experiment=$2 train=$3 tokenizer=$4
+  shift 4
+  train_model "$exp" "$experiment" "$train" "$tokenizer" "trainer.max_time=$max_time" "$@"
+}
+
 # average_model EXP NUM
 #   asr-average of EXP's NUM best checkpoints into EXP/average.pt.
 average_model() {

@@ -129,3 +129,32 @@ def test_training_and_decoding_run_under_tcmalloc_unless_opted_out(tmp_path: Pat
         f"asr-train preload={expected}",
         f"asr-decode preload={expected}",
     ], proc.stderr
+
+
+def run_train_budget(done_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    stages_sh = RECIPE_SH.with_name("stages.sh")
+    script = f'done_dir={done_dir}; . {stages_sh}; train_budget "$@"'
+    return subprocess.run(
+        ["bash", "-c", script, "train_budget", *args], capture_output=True, text=True, check=True
+    )
+
+
+def test_training_budget_is_what_the_earlier_stages_left(tmp_path: Path):
+    done = tmp_path / ".done"
+    done.mkdir()
+    for name, seconds in (("0.synthesize", 250), ("1.prepare", 61), ("2.tokenizer", 4)):
+        (done / f"{name}.done").write_text(f"synthesize 8000\nseconds={seconds}\n")
+    (done / "3.train.done").write_text("train\nseconds=1500\n")  # stage 3 and later: not spent
+    # 30 min - 315 s - 3 min reserve = 1305 s
+    assert run_train_budget(done, "3", "30", "3").stdout == "00:00:21:45\n"
+    assert run_train_budget(done, "2", "30", "3").stdout == "00:00:21:49\n"  # stages 0-1 only
+    assert run_train_budget(tmp_path / "none", "3", "90", "0").stdout == "00:01:30:00\n"
+
+
+def test_a_machine_too_slow_for_the_budget_still_trains_a_third_of_it(tmp_path: Path):
+    done = tmp_path / ".done"
+    done.mkdir()
+    (done / "0.synthesize.done").write_text("synthesize\nseconds=1700\n")
+    proc = run_train_budget(done, "3", "30", "3")
+    assert proc.stdout == "00:00:10:00\n"
+    assert "will overrun its budget" in proc.stderr and "1700 s" in proc.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -52,9 +53,12 @@ def test_every_stage_runs_and_a_second_run_is_a_no_op(tmp_path: Path):
     assert {w for t in lm_hyp.values() for w in t.split()} <= vocabulary
     assert "| test | joint_ctc_attention + n-gram LM |" in table
     assert (exp / "average.pt").is_file() and (exp / "config.yaml").is_file()
-    # The cosine schedule decays over the experiment's time budget.
+    # Training gets what stages 0-2 left of the run's 30 minutes (less 3 for stages 4-7), and
+    # the cosine schedule decays over that.
+    budget = re.search(r"trainer.max_time=(00:00:2\d:\d\d) of a 30-minute run", first.stdout)
+    assert budget and "00:00:24:00" <= budget.group(1) <= "00:00:27:00"
     assert (
-        "schedule over the time budget trainer.max_time=00:00:25:00"
+        f"schedule over the time budget trainer.max_time={budget.group(1)}"
         in (exp / "train.log").read_text()
     )
     assert (recipe / "data" / "test" / "utt2family").is_file()
@@ -106,6 +110,8 @@ def test_streaming_option_trains_its_experiment_and_decodes_chunk_by_chunk(tmp_p
     train = [c.split() for c in calls if c.startswith("asr-train ")]
     assert len(train) == 1
     assert f"experiment={name}" in train[0] and f"exp_dir=exp/{name}" in train[0]
+    # no stage 0-2 markers here: all of the 30-minute budget but 3 minutes for stages 4-7
+    assert "trainer.max_time=00:00:27:00" in train[0]
     assert all(f"exp_dir=exp/{name}" in c.split() for c in calls if c.startswith("asr-decode"))
     full = {"ctc_greedy", "attention_beam", "attention_rescoring", "joint_ctc_attention"}
     expected = {(m, None) for m in full}

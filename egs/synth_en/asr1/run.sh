@@ -4,6 +4,8 @@
 #   ./run.sh --stage 3 --stop-stage 3 trainer.max_epochs=5   # key=value: Hydra overrides for asr-train
 #   ./run.sh --size 2000 --seed 1 --force     # smaller corpus, other seed, redo finished stages
 #   ./run.sh --vocab-words 0                  # open vocabulary (default: the 2,000 commonest words)
+#   ./run.sh --budget 60                      # the whole run in 60 minutes (default 30; 0: the
+#                                             # experiment's own trainer.max_time, 25 min)
 #   ./run.sh --full                           # up to 2 hours of training, regularized after 25 min
 #   ./run.sh --lm-order 0                     # no word LM (default: a 3-gram, fused in one decode)
 #   ./run.sh --streaming                      # dynamic chunk training; also decodes chunk by chunk
@@ -26,6 +28,8 @@ token_type=unigram
 vocab_size=256
 experiment=synth_en       # conf/experiment/synth_en.yaml
 exp=exp/synth_en
+budget=30                 # minutes for the whole run (0: the experiment's trainer.max_time): training
+budget_reserve=3          # gets what stages 0-2 left, less this for 4-7 (../../tools/stages.sh)
 full=false                # --full: train up to 2 hours (conf/experiment/synth_en_full.yaml)
 streaming=false           # --streaming: dynamic chunk training (synth_en_streaming.yaml) into
                           # exp/synth_en_streaming; stage 5 also decodes at each --stream-chunks
@@ -39,12 +43,12 @@ lm_order=3                # word n-gram on the training transcripts (0: none)
 lm_weight=0.2             # its weight in joint_ctc_attention + word LM; chosen on dev (README)
 done_dir=exp/.done
 usage="usage: $0 [--stage N] [--stop-stage M] [--force] [--size UTTS | --hours H]
-          [--vocab-words N] [--lm-order N] [--nj N] [--seed S] [--full | --streaming]
+          [--vocab-words N] [--lm-order N] [--nj N] [--seed S] [--budget MIN] [--budget-reserve MIN] [--full | --streaming]
           [--stream-chunks \"8 16\"] [key=value ...]"
 . ../../tools/recipe.sh "$@"
 . ../../tools/stages.sh
 if $full && $streaming; then echo "$0: --full and --streaming are separate experiments" >&2; exit 2; fi
-if $full; then experiment=synth_en_full exp=exp/synth_en_full; fi
+if $full; then experiment=synth_en_full exp=exp/synth_en_full budget=0; fi
 if $streaming; then
   experiment=synth_en_streaming exp=exp/synth_en_streaming
   # full-context rows for both streaming methods; attention_rescoring is already in $methods
@@ -88,7 +92,7 @@ decode_test() {  # exp beam ctc_weight lm_order lm_weight "chunks" "stream_metho
 run_stage 0 synthesize synthesize "$size" "$dev_size" "$test_size" "$seed" "$vocab_words"
 run_stage 1 prepare prepare
 run_stage 2 tokenizer text_models "$token_type" "$vocab_size" "$lm_order"
-run_stage 3 train train_model "$exp" "$experiment" train data/tokenizer \
+run_stage 3 train train_in_budget "$budget" "$budget_reserve" "$exp" "$experiment" train data/tokenizer \
   ${overrides[@]+"${overrides[@]}"}
 run_stage 4 average average_model "$exp" "$average_num"
 run_stage 5 decode decode_test "$exp" "$beam" "$ctc_weight" "$lm_order" "$lm_weight" \
