@@ -64,9 +64,7 @@ train_in_budget() {
   fi
   max_time=$(train_budget 3 "$total" "$reserve")
   echo "training budget: trainer.max_time=$max_time of a $total-minute run"
-  local exp=$1 experiment=$2 train=$3 tokenizer=$4
-  shift 4
-  train_model "$exp" "$experiment" "$train" "$tokenizer" "trainer.max_time=$max_time" "$@"
+  train_model "${@:1:4}" "trainer.max_time=$max_time" "${@:5}"  # before the overrides
 }
 
 # average_model EXP NUM

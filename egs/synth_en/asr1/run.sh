@@ -43,7 +43,8 @@ lm_order=3                # word n-gram on the training transcripts (0: none)
 lm_weight=0.2             # its weight in joint_ctc_attention + word LM; chosen on dev (README)
 done_dir=exp/.done
 usage="usage: $0 [--stage N] [--stop-stage M] [--force] [--size UTTS | --hours H]
-          [--vocab-words N] [--lm-order N] [--nj N] [--seed S] [--budget MIN] [--budget-reserve MIN] [--full | --streaming]
+          [--vocab-words N] [--lm-order N] [--nj N] [--seed S] [--budget MIN]
+          [--budget-reserve MIN] [--full | --streaming]
           [--stream-chunks \"8 16\"] [key=value ...]"
 . ../../tools/recipe.sh "$@"
 . ../../tools/stages.sh
