@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,11 @@ def test_every_stage_runs_and_the_lm_decode_spells_pool_characters(tmp_path: Pat
     pool = set((recipe / "data" / "lm_text").read_text(encoding="utf-8").replace("\n", ""))
     assert set("".join(hyp.values()).replace(" ", "")) <= pool  # the LM spells its characters
     assert "| test | joint_ctc_attention + n-gram LM | cer |" in (exp / "results.md").read_text()
+    # Training gets what stages 0-2 left of the run's 30 minutes, less 2 for stages 4-6, and
+    # the cosine schedule decays over that.
+    budget = re.search(r"trainer.max_time=(00:00:2\d:\d\d) of a 30-minute run", out.stdout)
+    assert budget and "00:00:25:00" <= budget.group(1) <= "00:00:28:00"
+    assert (
+        f"schedule over the time budget trainer.max_time={budget.group(1)}"
+        in (exp / "train.log").read_text()
+    )

@@ -4,6 +4,8 @@
 #   ./run.sh --stage 3 --stop-stage 3 trainer.max_epochs=5   # key=value: Hydra overrides for asr-train
 #   ./run.sh --size 2000 --seed 1 --force     # smaller corpus, other seed, redo finished stages
 #   ./run.sh --lm-order 0                     # no character LM (default: a 4-gram, fused in one decode)
+#   ./run.sh --budget 60                      # the whole run in 60 minutes (default 30; 0: the
+#                                             # experiment's own trainer.max_time, 25 min)
 # Stages: 0 synthesize, 1 cuts + CMVN, 2 tokenizer + character LM, 3 train, 4 average,
 #         5 decode test, 6 results.
 set -euo pipefail
@@ -22,6 +24,8 @@ token_type=char
 vocab_size=0              # char: every training character
 experiment=synth_zh       # conf/experiment/synth_zh.yaml
 exp=exp/synth_zh
+budget=30                 # minutes for the whole run (0: the experiment's trainer.max_time): training
+budget_reserve=2          # gets what stages 0-2 left, less this for 4-6 (../../tools/stages.sh)
 average_num=5
 methods="ctc_greedy attention_beam attention_rescoring joint_ctc_attention"
 beam=10
@@ -32,7 +36,8 @@ lm_ctc_weight=0.9         # a CTC weight that trusts the weak attention decoder 
 lm_pre_beam=40            # and more decoder candidates per hypothesis (default 1.5 x beam)
 done_dir=exp/.done
 usage="usage: $0 [--stage N] [--stop-stage M] [--force] [--size UTTS | --hours H]
-          [--lm-order N] [--nj N] [--seed S] [key=value ...]"
+          [--lm-order N] [--nj N] [--seed S] [--budget MIN] [--budget-reserve MIN]
+          [key=value ...]"
 . ../../tools/recipe.sh "$@"
 . ../../tools/stages.sh
 if [ -n "$hours" ]; then size=$(python -c "print(round($hours * 3600 / 2.0))"); fi
@@ -72,8 +77,8 @@ decode_test() {  # exp beam ctc_weight lm_order lm_weight lm_ctc_weight lm_pre_b
 run_stage 0 synthesize synthesize "$size" "$dev_size" "$test_size" "$seed"
 run_stage 1 prepare prepare
 run_stage 2 tokenizer text_models "$token_type" "$vocab_size" "$lm_order"
-run_stage 3 train train_model "$exp" "$experiment" train data/tokenizer \
-  ${overrides[@]+"${overrides[@]}"}
+run_stage 3 train train_in_budget "$budget" "$budget_reserve" "$exp" "$experiment" train \
+  data/tokenizer ${overrides[@]+"${overrides[@]}"}
 run_stage 4 average average_model "$exp" "$average_num"
 run_stage 5 decode decode_test "$exp" "$beam" "$ctc_weight" "$lm_order" "$lm_weight" \
   "$lm_ctc_weight" "$lm_pre_beam" $methods
