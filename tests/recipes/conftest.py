@@ -71,3 +71,14 @@ def read_table_allow_empty(path: Path) -> dict[str, str]:
     """A Kaldi text file whose lines may hold an id with no words (an empty hypothesis)."""
     rows = (line.split(" ", 1) for line in path.read_text(encoding="utf-8").splitlines())
     return {row[0]: row[1] if len(row) > 1 else "" for row in rows}
+
+
+def assert_trained_to_budget(stdout: str, exp: Path, lowest: str, highest: str) -> None:
+    """Stage 3 got `trainer.max_time` (between lowest and highest) of a 30-minute run, and the
+    cosine schedule decays over that budget."""
+    budget = re.search(r"trainer.max_time=(00:00:\d\d:\d\d) of a 30-minute run", stdout)
+    assert budget and lowest <= budget.group(1) <= highest
+    assert (
+        f"schedule over the time budget trainer.max_time={budget.group(1)}"
+        in (exp / "train.log").read_text()
+    )

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from asr.decode.transcriber import Transcriber
-from tests.recipes.conftest import copy_recipe, read_table, read_table_allow_empty, run_recipe
+from tests.recipes.conftest import (
+    assert_trained_to_budget,
+    copy_recipe,
+    read_table,
+    read_table_allow_empty,
+    run_recipe,
+)
 
 TINY = [
     "--size", "24", "--dev-size", "6", "--test-size", "6", "--nj", "1", "--seed", "5",
@@ -55,12 +60,7 @@ def test_every_stage_runs_and_a_second_run_is_a_no_op(tmp_path: Path):
     assert (exp / "average.pt").is_file() and (exp / "config.yaml").is_file()
     # Training gets what stages 0-2 left of the run's 30 minutes (less 3 for stages 4-7), and
     # the cosine schedule decays over that.
-    budget = re.search(r"trainer.max_time=(00:00:2\d:\d\d) of a 30-minute run", first.stdout)
-    assert budget and "00:00:24:00" <= budget.group(1) <= "00:00:27:00"
-    assert (
-        f"schedule over the time budget trainer.max_time={budget.group(1)}"
-        in (exp / "train.log").read_text()
-    )
+    assert_trained_to_budget(first.stdout, exp, "00:00:24:00", "00:00:27:00")
     assert (recipe / "data" / "test" / "utt2family").is_file()
     assert "espeak % |" in table.splitlines()[0]  # WER per voice family beside the total
 
