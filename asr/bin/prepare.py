@@ -2,10 +2,12 @@
 
     asr-prepare KALDI_DIR OUT_DIR [--min-duration S] [--max-duration S]
                 [--speed-perturb 0.9,1.0,1.1] [--cmvn] [--precompute-features]
+                [--aux-text NAME]
 
 Writes OUT_DIR/cuts.jsonl.gz and OUT_DIR/prepare_report.json (kept and dropped-by-reason
 counts, every dropped utterance named); with --cmvn OUT_DIR/cmvn.json, with
---precompute-features OUT_DIR/feats/.
+--precompute-features OUT_DIR/feats/. --aux-text NAME reads KALDI_DIR/NAME, a second
+transcript table (phones, pinyin units) kept in each cut for an auxiliary CTC.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cmvn", action="store_true", help="write global CMVN stats (training set)")
     p.add_argument("--precompute-features", action="store_true", help="store fbank on disk")
     p.add_argument("--num-mel-bins", type=int, default=80)
+    p.add_argument(
+        "--aux-text",
+        default=None,
+        metavar="NAME",
+        help="a second transcript table in KALDI_DIR (e.g. text_phn) for an auxiliary CTC",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return p
 
@@ -63,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         min_duration=args.min_duration,
         max_duration=args.max_duration,
         progress=progress,
+        aux_text=args.aux_text,
     )
     args.out_dir.mkdir(parents=True, exist_ok=True)
     report.save(args.out_dir / REPORT_NAME)

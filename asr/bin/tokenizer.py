@@ -1,10 +1,12 @@
-"""asr-tokenizer: train a character or SentencePiece tokenizer from training text.
+"""asr-tokenizer: train a character, unit or SentencePiece tokenizer from training text.
 
-    asr-tokenizer --text FILE_OR_CUTS --type char|bpe|unigram [--vocab-size N] --out DIR
+    asr-tokenizer --text FILE_OR_CUTS --type char|unit|bpe|unigram [--vocab-size N] --out DIR
 
 FILE_OR_CUTS is a cuts manifest (*.jsonl[.gz]), a Kaldi ``text`` file (``UTTID words``), or
 plain text (one sentence per line); --text-format overrides the guess from the name.
-Writes DIR/tokenizer.json (char) or DIR/tokenizer.model + DIR/tokenizer.json (sentencepiece).
+``unit`` makes one token of every whitespace-separated unit (phones, pinyin initials/finals:
+the targets of an auxiliary CTC, ``asr-prepare --aux-text``).
+Writes DIR/tokenizer.json (char, unit) or DIR/tokenizer.model + DIR/tokenizer.json (sentencepiece).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from asr.bin.cli import exits_on_bad_input
 from asr.data.kaldi_dir import read_lines, read_text
 from asr.data.prepare import load_cuts
-from asr.data.tokenizer import CharTokenizer, SentencePieceTokenizer
+from asr.data.tokenizer import CharTokenizer, SentencePieceTokenizer, UnitTokenizer
 
 
 def guess_format(path: Path) -> str:
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="asr-tokenizer", description=__doc__.splitlines()[0])
     p.add_argument("--text", type=Path, required=True, help="cuts manifest, Kaldi text or plain")
     p.add_argument("--text-format", choices=["auto", "cuts", "kaldi", "plain"], default="auto")
-    p.add_argument("--type", choices=["char", "bpe", "unigram"], required=True)
+    p.add_argument("--type", choices=["char", "unit", "bpe", "unigram"], required=True)
     p.add_argument("--vocab-size", type=int, default=None, help="sentencepiece: total vocab size")
     p.add_argument(
         "--space",
@@ -67,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.type == "char":
         keep_space = {"auto": None, "keep": True, "drop": False}[args.space]
         tokenizer = CharTokenizer.train(texts, keep_space=keep_space)
+    elif args.type == "unit":
+        tokenizer = UnitTokenizer.train(texts)
     else:
         if args.vocab_size is None:
             print("asr-tokenizer: error: --vocab-size is required for bpe/unigram", file=sys.stderr)

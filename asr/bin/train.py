@@ -29,14 +29,15 @@ from asr.lightning.module import ASRLightningModule
 from asr.lightning.run_dir import write_run_dir
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
-NOT_DATAMODULE_ARGS = ("tokenizer", "cmvn")
+NOT_DATAMODULE_ARGS = ("tokenizer", "aux_tokenizer", "cmvn")
 
 log = logging.getLogger(__name__)
 
 
-def vocab_size(tokenizer: str) -> int:
-    """``${vocab_size:PATH}``: the vocabulary size of the saved tokenizer at PATH."""
-    return load_tokenizer(tokenizer).vocab_size
+def vocab_size(tokenizer: str | None) -> int | None:
+    """``${vocab_size:PATH}``: the vocabulary size of the saved tokenizer at PATH (None for a
+    null PATH: no auxiliary tokenizer)."""
+    return None if tokenizer is None else load_tokenizer(tokenizer).vocab_size
 
 
 OmegaConf.register_new_resolver("vocab_size", vocab_size, replace=True)
@@ -132,7 +133,9 @@ def train(cfg: DictConfig) -> Path:
     cmvn_mean, cmvn_istd = load_cmvn(cfg.data.cmvn)
     model = instantiate(cfg.model, cmvn_mean=cmvn_mean, cmvn_istd=cmvn_istd)
     data_args = {k: v for k, v in resolved["data"].items() if k not in NOT_DATAMODULE_ARGS}
-    datamodule = ASRDataModule(tokenizer=tokenizer, **data_args)
+    aux = cfg.data.get("aux_tokenizer")
+    aux_tokenizer = load_tokenizer(aux) if aux is not None else None
+    datamodule = ASRDataModule(tokenizer=tokenizer, aux_tokenizer=aux_tokenizer, **data_args)
     callbacks = [instantiate(c) for c in cfg.callbacks.values() if c is not None]
     loggers = [instantiate(c) for c in cfg.logger.values() if c is not None]
     trainer = instantiate(

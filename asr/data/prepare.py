@@ -39,6 +39,15 @@ log = logging.getLogger(__name__)
 REPORT_NAME = "prepare_report.json"
 CUTS_NAME = "cuts.jsonl.gz"
 SEGMENT_TOLERANCE = 0.01  # seconds a segment may overrun its recording (rounding in segments)
+AUX_TEXT = "aux_text"  # supervision custom field: the auxiliary CTC's transcript (--aux-text)
+
+
+def aux_text(cut: Cut) -> str | None:
+    """The auxiliary transcript of ``cut`` (``prepare_kaldi_dir(aux_text=...)``), or None."""
+    texts = [(s.custom or {}).get(AUX_TEXT) for s in cut.supervisions]
+    if not texts or any(t is None for t in texts):
+        return None
+    return " ".join(texts)
 
 
 @dataclass
@@ -111,9 +120,16 @@ def _recording(rec_id: str, entry: str, info: AudioInfo) -> Recording:
 
 
 def _cut(
-    utt: str, recording: Recording, start: float, duration: float, text: str, speaker: str | None
+    utt: str,
+    recording: Recording,
+    start: float,
+    duration: float,
+    text: str,
+    speaker: str | None,
+    aux: str | None = None,
 ) -> Cut:
-    """A cut holding every channel of its recording: a ``MonoCut``, or a ``MultiCut``."""
+    """A cut holding every channel of its recording: a ``MonoCut``, or a ``MultiCut``;
+    ``aux`` goes into the supervision's ``custom`` as :data:`AUX_TEXT`."""
     channels = recording.channel_ids
     channel = channels[0] if len(channels) == 1 else channels
     supervision = SupervisionSegment(
@@ -124,6 +140,7 @@ def _cut(
         channel=channel,
         text=text,
         speaker=speaker,
+        custom=None if aux is None else {AUX_TEXT: aux},
     )
     cut_type = MonoCut if len(channels) == 1 else MultiCut
     return cut_type(
@@ -141,14 +158,20 @@ def prepare_kaldi_dir(
     min_duration: float = 0.1,
     max_duration: float | None = None,
     progress: bool = True,
+    aux_text: str | None = None,
 ) -> tuple[CutSet, PrepareReport]:
     """Read ``wav.scp``, ``text`` and, if present, ``utt2spk`` and ``segments``; validate each.
+
+    ``aux_text`` names a second transcript table in the directory (e.g. ``text_phn``: phones or
+    pinyin units, the targets of an auxiliary CTC); each utterance must have a non-empty entry
+    there too (``no_aux_transcript``, ``empty_aux_transcript``), kept in its supervision.
 
     Every utterance id (in ``text`` or ``segments``, or ``wav.scp`` without ``segments``) is
     kept or dropped, counted by reason: ``no_audio_entry`` (in ``text`` without a ``wav.scp``
     or ``segments`` entry), ``no_transcript`` (the reverse), ``empty_transcript``,
     ``missing_audio``, ``corrupt_audio``, ``truncated_audio``, ``empty_audio``,
-    ``command_failed``, ``bad_segment``, ``too_short`` (< ``min_duration``), ``too_long``
+    ``command_failed``, ``bad_segment``, ``no_aux_transcript``, ``empty_aux_transcript``,
+    ``too_short`` (< ``min_duration``), ``too_long``
     (> ``max_duration``).
     """
     kaldi_dir = Path(kaldi_dir)
@@ -157,6 +180,8 @@ def prepare_kaldi_dir(
             raise KaldiDirError(f"{kaldi_dir / name}: missing (a Kaldi data dir needs it)")
     wav_scp = read_table(kaldi_dir / "wav.scp", min_fields=2)
     texts = read_text(kaldi_dir / "text")
+    aux_file = kaldi_dir / aux_text if aux_text is not None else None
+    aux = read_text(aux_file) if aux_file is not None else {}
     spk_file = kaldi_dir / "utt2spk"
     utt2spk = read_table(spk_file, min_fields=2) if spk_file.is_file() else {}
     seg_file = kaldi_dir / "segments"
@@ -178,6 +203,12 @@ def prepare_kaldi_dir(
             continue
         if not texts[utt]:
             report.drop("empty_transcript", utt, f"empty transcript in {kaldi_dir / 'text'}")
+            continue
+        if aux_file is not None and utt not in aux:
+            report.drop("no_aux_transcript", utt, f"not in {aux_file}")
+            continue
+        if aux_file is not None and not aux[utt]:
+            report.drop("empty_aux_transcript", utt, f"empty transcript in {aux_file}")
             continue
         rec = seg.recording_id
         if rec not in wav_scp:
@@ -206,7 +237,10 @@ def prepare_kaldi_dir(
             continue
         if rec not in recordings:
             recordings[rec] = _recording(rec, wav_scp[rec], info)
-        cuts.append(_cut(utt, recordings[rec], seg.start, duration, texts[utt], utt2spk.get(utt)))
+        cut = _cut(
+            utt, recordings[rec], seg.start, duration, texts[utt], utt2spk.get(utt), aux.get(utt)
+        )
+        cuts.append(cut)
         report.kept += 1
         report.kept_seconds += duration
     report.log_summary()

@@ -1,4 +1,4 @@
-"""Tokenizers behind one interface: characters, or SentencePiece BPE/unigram.
+"""Tokenizers behind one interface: characters, whole words/units, or SentencePiece BPE/unigram.
 
 Fixed ids everywhere (docs/architecture.md): ``<blank>`` = 0, ``<unk>`` = 1,
 ``<sos/eos>`` = ``vocab_size - 1``. Characters the tokenizer does not know become ``<unk>``
@@ -127,6 +127,36 @@ class CharTokenizer:
         (path / CONFIG_NAME).write_text(json.dumps(data, ensure_ascii=False, indent=1))
 
 
+class UnitTokenizer(CharTokenizer):
+    """One token per whitespace-separated unit of the text (phones, pinyin initials/finals):
+    for targets a pronunciation front end spells, such as an auxiliary CTC's. ``decode`` joins
+    the units with spaces."""
+
+    def __init__(self, units: Sequence[str]) -> None:
+        super().__init__(units, keep_space=True)
+
+    @classmethod
+    def train(cls, texts: Iterable[str]) -> UnitTokenizer:  # type: ignore[override]
+        """Vocabulary of every unit in ``texts``, sorted by frequency then spelling."""
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(text.split())
+        return cls(sorted(counts, key=lambda u: (-counts[u], u)))
+
+    def _symbols(self, text: str) -> list[str]:
+        return text.split()
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return " ".join(self.tokens[i] for i in ids if i not in (self.blank_id, self.sos_eos_id))
+
+    def save(self, path: str | Path) -> None:
+        """Write ``path/tokenizer.json``."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        data = {"type": "unit", "tokens": self.tokens}
+        (path / CONFIG_NAME).write_text(json.dumps(data, ensure_ascii=False, indent=1))
+
+
 class SentencePieceTokenizer:
     """SentencePiece BPE or unigram pieces, ids shifted into the project's fixed layout.
 
@@ -205,7 +235,7 @@ class SentencePieceTokenizer:
         (path / CONFIG_NAME).write_text(json.dumps(data, indent=1))
 
 
-def load_tokenizer(path: str | Path) -> CharTokenizer | SentencePieceTokenizer:
+def load_tokenizer(path: str | Path) -> CharTokenizer | UnitTokenizer | SentencePieceTokenizer:
     """Load what :meth:`save` wrote; ``path`` is the directory or its ``tokenizer.json``."""
     path = Path(path)
     config = path / CONFIG_NAME if path.is_dir() else path
@@ -214,6 +244,8 @@ def load_tokenizer(path: str | Path) -> CharTokenizer | SentencePieceTokenizer:
     data = json.loads(config.read_text(encoding="utf-8"))
     if data.get("type") == "char":
         return CharTokenizer(data["tokens"], keep_space=data["keep_space"])
+    if data.get("type") == "unit":
+        return UnitTokenizer(data["tokens"])
     if data.get("type") == "sentencepiece":
         return SentencePieceTokenizer((config.parent / data["model"]).read_bytes())
     raise ValueError(f"{config}: unknown tokenizer type {data.get('type')!r}")

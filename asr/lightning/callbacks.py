@@ -69,6 +69,7 @@ class EpochSummary(pl.Callback):
             ("train loss", "train/loss_epoch", "{:.3f}"),
             ("dev loss", "val/loss", "{:.3f}"),
             ("dev acc", "val/acc", "{:.3f}"),
+            ("dev intermediate CTC loss", "val/loss_inter", "{:.3f}"),
             ("dev CER", "val/cer", "{:.2%}"),
             ("dev WER", "val/wer", "{:.2%}"),
             ("lr", "train/lr", "{:.2e}"),
@@ -174,7 +175,7 @@ def attention_maps(model: torch.nn.Module, batch: Batch) -> dict[str, torch.Tens
                 )
     try:
         with torch.no_grad():
-            model(batch.x, batch.x_lens, batch.ys, batch.y_lens)
+            model(*batch.model_args())
     finally:
         for hook in hooks:
             hook.remove()
@@ -210,14 +211,7 @@ class AttentionMaps(pl.Callback):
         dataloader_idx: int = 0,
     ) -> None:
         if self._example is None and len(batch) > 0:
-            n, u = int(batch.x_lens[0]), int(batch.y_lens[0])
-            self._example = Batch(
-                batch.x[:1, :n].cpu(),
-                batch.x_lens[:1].cpu(),
-                batch.ys[:1, :u].cpu(),
-                batch.y_lens[:1].cpu(),
-                batch.ids[:1],
-            )
+            self._example = batch.one(0)
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         tensorboard = tensorboard_of(trainer)

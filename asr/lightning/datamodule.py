@@ -62,6 +62,7 @@ class ASRDataModule(pl.LightningDataModule):
 
     ``max_duration`` is the audio seconds per batch (per rank); ``seed`` fixes the shuffling.
     Cuts outside ``[min_duration, max_utt_duration]`` are left out of training.
+    ``aux_tokenizer`` (for an auxiliary CTC) encodes the cuts' auxiliary transcripts.
     """
 
     def __init__(
@@ -79,8 +80,10 @@ class ASRDataModule(pl.LightningDataModule):
         max_utt_duration: float | None = None,
         quadratic_duration: float | None = None,
         buffer_size: int = 20000,
+        aux_tokenizer: Tokenizer | None = None,
     ) -> None:
         super().__init__()
+        self.aux_tokenizer = aux_tokenizer
         self.train_cuts_path = train_cuts
         self.dev_cuts_path = dev_cuts
         self.tokenizer = tokenizer
@@ -136,7 +139,7 @@ class ASRDataModule(pl.LightningDataModule):
         if self._resume is not None and self._resume[0] == epoch:
             self.train_sampler.skip(*self._resume)
         self._resume = None
-        dataset = AsrDataset(self.tokenizer, self.num_mel_bins, self.dither)
+        dataset = AsrDataset(self.tokenizer, self.num_mel_bins, self.dither, self.aux_tokenizer)
         return make_dataloader(dataset, self.train_sampler, self.num_workers)
 
     def val_dataloader(self) -> torch.utils.data.DataLoader:
@@ -150,7 +153,7 @@ class ASRDataModule(pl.LightningDataModule):
             rank=rank,
             buffer_size=self.buffer_size,
         )
-        dataset = AsrDataset(self.tokenizer, self.num_mel_bins, dither=0.0)
+        dataset = AsrDataset(self.tokenizer, self.num_mel_bins, 0.0, self.aux_tokenizer)
         return make_dataloader(dataset, sampler, self.num_workers)
 
     def _next_epoch(self) -> int:

@@ -24,7 +24,7 @@ from asr.data.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
 
-LOSS_PARTS = ("loss_ctc", "loss_att", "acc")
+LOSS_PARTS = ("loss_ctc", "loss_inter", "loss_att", "acc")
 
 
 def ctc_greedy(
@@ -88,7 +88,7 @@ class ASRLightningModule(pl.LightningModule):
         if len(batch) == 0:
             loss = self._skip_batch(batch, "empty batch (every utterance failed to load)")
         else:
-            out = self.model(batch.x, batch.x_lens, batch.ys, batch.y_lens)
+            out = self.model(*batch.model_args())
             loss = out["loss"]
             if torch.isfinite(loss):
                 self._good_batches += 1
@@ -106,7 +106,7 @@ class ASRLightningModule(pl.LightningModule):
         return loss
 
     def _log_parts(self, prefix: str, out: dict, batch_size: int, **kwargs: Any) -> None:
-        """Log loss_ctc, loss_att and acc (a model without CTC or decoder returns None)."""
+        """Log loss_ctc, loss_inter, loss_att and acc (a part the model lacks is None)."""
         for key in LOSS_PARTS:
             if out.get(key) is not None:
                 self.log(f"{prefix}/{key}", out[key], batch_size=batch_size, **kwargs)
@@ -142,7 +142,7 @@ class ASRLightningModule(pl.LightningModule):
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         if len(batch) == 0:
             return
-        out = self.model(batch.x, batch.x_lens, batch.ys, batch.y_lens)
+        out = self.model(*batch.model_args())
         self.log("val/loss", out["loss"], sync_dist=True, batch_size=len(batch))
         self._log_parts("val", out, len(batch), sync_dist=True)
         if getattr(self.model, "ctc", None) is None:

@@ -5,6 +5,11 @@ reads the output of encoder layer k (through the encoder's final norm, when it h
 the CTC loss becomes ``(1 − w)·CTC(final) + w·CTC(layer k)``. It regularizes the lower layers
 and costs one more CTC loss in training; decoding never uses it.
 
+Hierarchical CTC (Sanabria & Metze 2018): with ``intermediate_ctc_vocab_size`` the layer-k CTC
+has its own head and its own targets (``aux_ys``: phones, pinyin initials/finals), finer units
+than the final CTC's. Dense, frequent units give the lower layers a learning signal where a
+vocabulary of thousands of rare characters gives almost none (egs/synth_zh: README).
+
 Loss normalisation (ESPnet's default, ``length_normalized_loss: false``): the CTC loss and the
 label-smoothed cross-entropy are each **summed over the frames/tokens of an utterance and averaged
 over the utterances of the batch**. So the batch loss is exactly the mean of per-utterance losses,
@@ -50,6 +55,8 @@ class ASRModel(nn.Module):
         ctc_weight: λ in [0, 1].
         intermediate_ctc_layer, intermediate_ctc_weight: intermediate CTC on the output of
             encoder layer k (1-based; None: off) with weight w in [0, 1) of the CTC loss.
+        intermediate_ctc_vocab_size: its own vocabulary (an auxiliary tokenizer's, blank = 0)
+            and head, trained on ``aux_ys``; None: it shares the final CTC's head and targets.
         use_ctc: build the CTC head; default: only when ctc_weight > 0.
         label_smoothing: for the decoder cross-entropy; padding (-1) is ignored.
         specaug: applied to normalised features in training only; None disables it.
@@ -82,6 +89,7 @@ class ASRModel(nn.Module):
         ctc_weight: float = 0.3,
         intermediate_ctc_layer: int | None = None,
         intermediate_ctc_weight: float = 0.0,
+        intermediate_ctc_vocab_size: int | None = None,
         use_ctc: bool | None = None,
         label_smoothing: float = 0.1,
         specaug: SpecAugment | None = None,
@@ -151,6 +159,19 @@ class ASRModel(nn.Module):
                 raise ValueError(
                     f"intermediate_ctc_weight must lie in [0, 1), got {intermediate_ctc_weight}"
                 )
+        self.aux_ctc = None
+        if intermediate_ctc_vocab_size is not None:
+            if intermediate_ctc_layer is None:
+                raise ValueError(
+                    "intermediate_ctc_vocab_size (an auxiliary tokenizer) needs "
+                    "intermediate_ctc_layer: the encoder layer whose output predicts its units"
+                )
+            if intermediate_ctc_vocab_size < 2:
+                raise ValueError(
+                    f"intermediate_ctc_vocab_size must include <blank>, got "
+                    f"{intermediate_ctc_vocab_size}"
+                )
+            self.aux_ctc = CTCHead(d_model, intermediate_ctc_vocab_size, self.blank_id)
         self.decoder = None
         if decoder_layers > 0:
             self.decoder = TransformerDecoder(
@@ -232,30 +253,41 @@ class ASRModel(nn.Module):
         x_lens: torch.Tensor,
         ys: torch.Tensor,
         y_lens: torch.Tensor,
+        aux_ys: torch.Tensor | None = None,
+        aux_lens: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor | None]:
-        """Training/validation losses of a batch.
+        """Training/validation losses of a batch (``aux_ys``, ``aux_lens``: the intermediate
+        CTC's own targets, needed exactly when it has its own vocabulary).
 
         Returns ``loss`` (λ·CTC + (1−λ)·attention), ``loss_ctc`` (with intermediate CTC mixed in,
-        when on) and ``loss_att`` (each the mean over utterances of the summed per-utterance loss;
-        None when the part is absent) and
+        when on), ``loss_inter`` (the intermediate CTC's own loss) and ``loss_att`` (each the
+        mean over utterances of the summed per-utterance loss; None when the part is absent),
         ``acc`` (decoder token accuracy incl. <eos>, teacher-forced; None without a decoder) and
         ``ctc_infeasible``: the utterances whose encoder output is too short for a CTC path of
         their target (CTC gives them zero loss; only the decoder learns from them), counted so
         that a front end too coarse for a token inventory shows (None without CTC).
         """
+        if (self.aux_ctc is None) != (aux_ys is None):
+            raise ValueError(
+                "aux_ys are the targets of an intermediate CTC with its own vocabulary: pass "
+                "them exactly when the model has one (data.aux_tokenizer)"
+            )
         layer = self.intermediate_ctc_layer
         tap = LayerTap(self.encoder.layers[layer - 1]) if layer is not None else nullcontext()
         with tap:
             memory, memory_lens = self.encode(x, x_lens)
         batch = x.shape[0]
-        loss_ctc = loss_att = acc = None
+        loss_ctc = loss_att = acc = loss_inter = None
         ctc_infeasible = None
         if self.ctc is not None:
             loss_ctc = self.ctc.loss(memory, memory_lens, ys, y_lens) / batch
             ctc_infeasible = (memory_lens < min_frames(ys, y_lens)).sum()
         if layer is not None:
             inner = getattr(self.encoder, "final_norm", nn.Identity())(tap.output)
-            loss_inter = self.ctc.loss(inner, memory_lens, ys, y_lens) / batch
+            if self.aux_ctc is not None:
+                loss_inter = self.aux_ctc.loss(inner, memory_lens, aux_ys, aux_lens) / batch
+            else:
+                loss_inter = self.ctc.loss(inner, memory_lens, ys, y_lens) / batch
             w = self.intermediate_ctc_weight
             loss_ctc = (1 - w) * loss_ctc + w * loss_inter
         if self.decoder is not None:
@@ -280,5 +312,10 @@ class ASRModel(nn.Module):
         else:
             loss = self.ctc_weight * loss_ctc + (1 - self.ctc_weight) * loss_att
         return dict(
-            loss=loss, loss_ctc=loss_ctc, loss_att=loss_att, acc=acc, ctc_infeasible=ctc_infeasible
+            loss=loss,
+            loss_ctc=loss_ctc,
+            loss_inter=loss_inter,
+            loss_att=loss_att,
+            acc=acc,
+            ctc_infeasible=ctc_infeasible,
         )

@@ -120,6 +120,11 @@ def _architecture(info: CardInfo) -> list[str]:
         f"- {decoder}; CTC weight {a['ctc_weight']} in the training loss"
         + (
             f", intermediate CTC on layer {a['intermediate_ctc_layer']}"
+            + (
+                f" (own {a['intermediate_ctc_vocab_size']}-unit targets; training only)"
+                if a.get("intermediate_ctc_vocab_size")
+                else ""
+            )
             if a["intermediate_ctc_layer"]
             else ""
         ),

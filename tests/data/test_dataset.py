@@ -12,7 +12,7 @@ from asr.data.dataset import AsrDataset, collate
 from asr.data.features import cut_features, precompute_features
 from asr.data.loader import make_dataloader, make_sampler
 from asr.data.prepare import prepare_kaldi_dir
-from asr.data.tokenizer import CharTokenizer
+from asr.data.tokenizer import CharTokenizer, UnitTokenizer
 
 from .fixtures import write_kaldi_dir
 
@@ -104,3 +104,33 @@ def test_dither_only_changes_values_and_precomputed_features_are_used(cuts, toke
     from_disk = AsrDataset(tokenizer)[stored]
     torch.testing.assert_close(from_disk.x, plain.x)
     assert torch.equal(from_disk.ys, plain.ys)
+
+
+def test_aux_targets_are_encoded_padded_and_a_cut_without_them_is_dropped(cuts):
+    units = {c.id: " ".join(["a", "b", "c"][: 1 + i % 3]) for i, c in enumerate(cuts)}
+    keep = [c.id for c in cuts][1:]
+    with_aux = CutSet.from_cuts(
+        fastcopy(c, supervisions=[fastcopy(c.supervisions[0], custom={"aux_text": units[c.id]})])
+        if c.id in keep else c
+        for c in cuts
+    )  # fmt: skip
+    aux_tok = UnitTokenizer.train(units.values())
+    text_tok = CharTokenizer.train(c.supervisions[0].text for c in cuts)
+    batch = AsrDataset(text_tok, num_mel_bins=40, aux_tokenizer=aux_tok)[with_aux]
+    assert batch.ids == keep and batch.dropped == [cuts[0].id]
+    for i, cut_id in enumerate(batch.ids):
+        expected = aux_tok.encode(units[cut_id])
+        assert batch.aux_lens[i] == len(expected)
+        assert batch.aux_ys[i, : len(expected)].tolist() == expected
+        assert (batch.aux_ys[i, len(expected) :] == -1).all()
+    assert batch.model_args()[4] is batch.aux_ys
+    plain = AsrDataset(text_tok, num_mel_bins=40)[with_aux]  # no aux tokenizer: all kept
+    assert len(plain) == len(cuts) and plain.aux_ys is None and plain.to("cpu").aux_ys is None
+
+
+def test_one_utterance_of_a_batch_keeps_its_targets_without_padding():
+    b = collate([torch.ones(5, 3), torch.ones(2, 3)], [[4, 5], [6]], ["a", "b"], [[2], [3, 2, 4]])
+    one = b.one(1)
+    assert one.ids == ["b"] and one.x.shape == (1, 2, 3) and one.ys.tolist() == [[6]]
+    assert one.aux_ys.tolist() == [[3, 2, 4]] and one.aux_lens.tolist() == [3]
+    assert collate([torch.ones(5, 3)], [[4]], ["a"]).one(0).aux_ys is None

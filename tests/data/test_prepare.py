@@ -13,7 +13,7 @@ from asr.bin.prepare import main as prepare_main
 from asr.data.audio import model_input
 from asr.data.features import cut_features
 from asr.data.kaldi_dir import KaldiDirError
-from asr.data.prepare import load_cuts, prepare_kaldi_dir, save_cuts
+from asr.data.prepare import aux_text, load_cuts, prepare_kaldi_dir, save_cuts
 from tests.cli_helpers import bad_input_error
 
 from .fixtures import write_kaldi_dir
@@ -211,3 +211,19 @@ def test_relative_wav_paths_resolve_against_current_directory(tmp_path, monkeypa
     for cut in cuts:
         assert Path(cut.recording.sources[0].source).is_absolute()
         assert cut.load_audio().shape[1] == cut.recording.num_samples
+
+
+def test_aux_transcripts_ride_in_the_cuts_and_utterances_without_one_are_dropped(tmp_path):
+    data = write_kaldi_dir(tmp_path, n_utts=4, seed=2)
+    utts = sorted(line.split()[0] for line in (data / "text").read_text().splitlines())
+    (data / "text_phn").write_text(f"{utts[0]} t ian1\n{utts[1]}\n{utts[3]}  sh  i4 \n")
+    cuts, report = _prepare(data, aux_text="text_phn")
+    assert {c.id: aux_text(c) for c in cuts} == {utts[0]: "t ian1", utts[3]: "sh i4"}
+    assert report.dropped_utts == {"empty_aux_transcript": [utts[1]],
+                                   "no_aux_transcript": [utts[2]]}  # fmt: skip
+    assert str(data / "text_phn") in report.examples["no_aux_transcript"][0]
+    save_cuts(cuts, tmp_path / "cuts.jsonl.gz")
+    assert [aux_text(c) for c in load_cuts(tmp_path / "cuts.jsonl.gz")] == ["t ian1", "sh i4"]
+    assert all(aux_text(c) is None for c in _prepare(data)[0])  # not asked for: not read
+    with pytest.raises(KaldiDirError, match="text_missing: no such file"):
+        _prepare(data, aux_text="text_missing")

@@ -11,6 +11,7 @@ from asr.data.tokenizer import (
     SPACE,
     CharTokenizer,
     SentencePieceTokenizer,
+    UnitTokenizer,
     load_tokenizer,
 )
 from tests.cli_helpers import bad_input_error
@@ -143,3 +144,23 @@ def test_cli_reads_kaldi_text_through_the_one_reader(tmp_path, capsys):
     plain.write_bytes(b"\xff\n")
     argv = ["--text", str(plain), "--out", str(tmp_path / "e"), "--type", "char"]
     assert f"{plain}:1: line is not valid UTF-8" in bad_input_error(tokenizer_main, argv, capsys)
+
+
+def test_unit_tokenizer_takes_whitespace_separated_units_whole(tmp_path):
+    tok = UnitTokenizer.train(["t ian1 w ai4", "t a1 zh ong1", "zh ong1 w en2"])
+    assert tok.blank_id == 0 and tok.unk_id == 1 and tok.sos_eos_id == tok.vocab_size - 1
+    assert tok.pieces[2:5] == ["ong1", "t", "w"]  # by frequency, then spelling
+    ids = tok.encode("zh ong1  t ian1")
+    assert [tok.pieces[i] for i in ids] == ["zh", "ong1", "t", "ian1"]
+    assert tok.decode([0, *ids, tok.sos_eos_id]) == "zh ong1 t ian1"
+    assert tok.encode("t xyz9") == [tok.encode("t")[0], tok.unk_id]
+    assert tok.unk_counts == {"xyz9": 1}
+    tok.save(tmp_path / "u")
+    back = load_tokenizer(tmp_path / "u")
+    assert type(back) is UnitTokenizer and back.pieces == tok.pieces
+    text = tmp_path / "text_phn"
+    text.write_text("u1 t ian1\nu2 t a1 t\n", encoding="utf-8")
+    args = ["--text", str(text), "--text-format", "kaldi", "--type", "unit", "--out"]
+    assert tokenizer_main([*args, str(tmp_path / "cli")]) == 0
+    assert load_tokenizer(tmp_path / "cli").pieces == ["<blank>", "<unk>", "t", "a1", "ian1",
+                                                       "<sos/eos>"]  # fmt: skip

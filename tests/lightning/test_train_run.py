@@ -11,13 +11,17 @@ from types import SimpleNamespace
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
+from lhotse import CutSet
+from lhotse.utils import fastcopy
 from pytorch_lightning.callbacks import timer as timer_module
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from asr.bin.average import main as average_main
 from asr.bin.train import CONF_DIR, train
 from asr.data.features import cut_features
-from asr.data.prepare import load_cuts
+from asr.data.prepare import AUX_TEXT as AUX
+from asr.data.prepare import aux_text, load_cuts
+from asr.data.tokenizer import UnitTokenizer, load_tokenizer
 from asr.lightning.average import safe_load
 from asr.lightning.schedulers import noam_factor
 from asr.models import SpecAugment
@@ -163,3 +167,27 @@ def test_resume_from_an_epoch_end_checkpoint_trains_the_next_epoch_whole(tiny_co
     all_ids = sorted(c.id for c in load_cuts(tiny_corpus["train"]))
     assert sorted(i for _, ids in second for i in ids) == all_ids
     assert [ids for _, ids in second] != [ids for _, ids in first]  # epoch 1's own shuffle
+
+
+def test_aux_tokenizer_trains_a_hierarchical_ctc_head_that_loads_back(tiny_corpus, tmp_path):
+    """data.aux_tokenizer sizes layer 1's own CTC head; its targets come from the cuts."""
+
+    def with_letters(cut):  # the transcript's letters, one unit each
+        letters = " ".join(cut.supervisions[0].text.replace(" ", ""))
+        return fastcopy(cut, supervisions=[fastcopy(cut.supervisions[0], custom={AUX: letters})])
+
+    aux = {}
+    for name in ("train", "dev"):
+        aux[name] = tmp_path / f"{name}_aux.jsonl.gz"
+        CutSet.from_cuts(map(with_letters, load_cuts(tiny_corpus[name]))).to_file(aux[name])
+    UnitTokenizer.train(aux_text(c) for c in load_cuts(aux["train"])).save(tmp_path / "units")
+    corpus = {**tiny_corpus, "train": aux["train"], "dev": aux["dev"]}
+    exp = run(corpus, tmp_path / "exp", f"data.aux_tokenizer={tmp_path / 'units'}",
+              "model.encoder_layers=2", "model.intermediate_ctc_layer=1",
+              "model.intermediate_ctc_weight=0.5")  # fmt: skip
+    units = load_tokenizer(tmp_path / "units").vocab_size
+    model, _, cfg = load_run(exp)
+    assert cfg["model"]["intermediate_ctc_vocab_size"] == units
+    assert model.aux_ctc.proj.out_features == units
+    rows = read_metrics(exp)
+    assert any(r.get("train/loss_ctc") for r in rows) and any(r.get("val/cer") for r in rows)

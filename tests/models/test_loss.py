@@ -137,3 +137,43 @@ def test_utterances_too_short_for_ctc_are_counted_not_lost_silently(build_model,
         alone = model.ctc.loss(memory[1:2], memory_lens[1:2], ys[1:2], yl[1:2])
     assert memory_lens.tolist() == [19, 6, 6] and int(out["ctc_infeasible"]) == 1
     assert float(alone) == 0.0  # what CTC gives it (zero_infinity): nothing to learn from
+
+
+def test_intermediate_ctc_with_its_own_vocabulary_learns_the_aux_targets(build_model, make_batch):
+    """Hierarchical CTC: layer 1's CTC reads its own head and the aux targets; the final CTC and
+    the decoder are those of the model without it, and inference (encode) is unchanged."""
+    base = build_model("conformer", ctc_weight=0.3).eval()
+    hier = build_model(
+        "conformer",
+        ctc_weight=0.3,
+        intermediate_ctc_layer=1,
+        intermediate_ctc_weight=0.4,
+        intermediate_ctc_vocab_size=5,
+    ).eval()
+    missing, unexpected = hier.load_state_dict(base.state_dict(), strict=False)
+    assert sorted(missing) == ["aux_ctc.proj.bias", "aux_ctc.proj.weight"] and not unexpected
+    assert hier.aux_ctc.proj.out_features == 5
+    x, xl, ys, yl = make_batch([80, 47, 30], [6, 3, 1])
+    aux = torch.tensor([[2, 3, 4, 2], [3, 3, -1, -1], [4, -1, -1, -1]])
+    aux_lens = torch.tensor([4, 2, 1])
+    with torch.no_grad():
+        full = base(x, xl, ys, yl)
+        out = hier(x, xl, ys, yl, aux, aux_lens)
+        other = hier(x, xl, ys, yl, torch.where(aux > 0, 6 - aux, aux), aux_lens)
+        torch.testing.assert_close(hier.encode(x, xl)[0], base.encode(x, xl)[0])
+    torch.testing.assert_close(out["loss_att"], full["loss_att"])
+    assert not torch.isclose(out["loss_ctc"], other["loss_ctc"])  # the aux targets count
+    lower = build_model("conformer", ctc_weight=0.3, encoder_layers=1).eval()
+    lower.load_state_dict(base.state_dict(), strict=False)  # the model cut after layer 1
+    with torch.no_grad():
+        memory, memory_lens = lower.encode(x, xl)
+        aux_loss = hier.aux_ctc.loss(memory, memory_lens, aux, aux_lens) / 3
+    torch.testing.assert_close(out["loss_ctc"], 0.6 * full["loss_ctc"] + 0.4 * aux_loss)
+    torch.testing.assert_close(out["loss_inter"], aux_loss)
+    assert full["loss_inter"] is None
+    with pytest.raises(ValueError, match="aux_ys"):
+        hier(x, xl, ys, yl)
+    with pytest.raises(ValueError, match="aux_ys"):
+        base(x, xl, ys, yl, aux, aux_lens)
+    with pytest.raises(ValueError, match="needs intermediate_ctc_layer"):
+        build_model("conformer", intermediate_ctc_vocab_size=5)

@@ -19,6 +19,9 @@ FORTUNES_ZH = Path("/usr/share/games/fortunes/chinese")
 def test_pinyin_and_sentence_cleaning(tmp_path: Path):
     zh_text = local_module("synth_zh", "zh_text")
     assert zh_text.to_pinyin("我们去北京了") == "wo3 men5 qu4 bei3 jing1 le5"
+    assert zh_text.pinyin_units("zhong1 shi4 wo3 er2 ai4 n2 chuang2") == (
+        "zh ong1 sh i4 w o3 er2 ai4 n2 ch uang2"
+    )  # initial + toned final; no initial: one unit
     (tmp_path / "chinese").write_text(
         "\x1b[32m《标题》\x1b[m\n春眠不觉晓，处处闻啼鸟。\nDebian 是一个项目\n"
         "%\n夜来风雨声\n    -- 作者\n",
@@ -43,6 +46,9 @@ def test_corpus_has_han_transcripts_and_unseen_test_voices(tmp_path: Path):
         for utt, path in scp.items():
             assert re.fullmatch(r"[\u4e00-\u9fff]+", text[utt]), text[utt]
             assert sf.info(path).samplerate == 16000
+        units = read_table(out / split / "text_pinyin")  # the intermediate CTC's targets
+        zh_text = local_module("synth_zh", "zh_text")
+        assert units == {u: zh_text.pinyin_units(zh_text.to_pinyin(t)) for u, t in text.items()}
         texts[split] = set(text.values())
     assert not texts["train"] & texts["test"] and not texts["train"] & texts["dev"]
     lm_text = set((out / "lm_text").read_text(encoding="utf-8").splitlines())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ pytest.importorskip("pypinyin")
 @pytest.mark.skipif(not FORTUNES_ZH.is_file(), reason="needs apt-get install fortunes-zh")
 def test_every_stage_runs_and_the_lm_decode_spells_pool_characters(tmp_path: Path):
     recipe = copy_recipe("synth_zh", tmp_path)
-    out = run_recipe(recipe, *TINY)
+    # two encoder layers, so that the pinyin CTC (layer 3 of the recipe's 6) has one below the last
+    tiny = [a if a != "model.encoder_layers=1" else "model.encoder_layers=2" for a in TINY]
+    out = run_recipe(recipe, *tiny, "model.intermediate_ctc_layer=1")
     for n in range(7):
         assert f"== stage {n} (" in out.stdout and "FAILED" not in out.stdout
     exp = recipe / "exp" / "synth_zh"
@@ -33,6 +36,9 @@ def test_every_stage_runs_and_the_lm_decode_spells_pool_characters(tmp_path: Pat
     pool = set((recipe / "data" / "lm_text").read_text(encoding="utf-8").replace("\n", ""))
     assert set("".join(hyp.values()).replace(" ", "")) <= pool  # the LM spells its characters
     assert "| test | joint_ctc_attention + n-gram LM | cer |" in (exp / "results.md").read_text()
+    config = (exp / "config.yaml").read_text()  # layer 3's CTC learned the pinyin units
+    units = (recipe / "data" / "tokenizer_pinyin" / "tokenizer.json").read_text()
+    assert f"intermediate_ctc_vocab_size: {len(json.loads(units)['tokens'])}" in config
     # Training gets what stages 0-2 left of the run's 30 minutes, less 2 for stages 4-6, and
     # the cosine schedule decays over that.
     assert_trained_to_budget(out.stdout, exp, "00:00:25:00", "00:00:28:00")

@@ -6,8 +6,8 @@
 #   ./run.sh --lm-order 0                     # no character LM (default: a 4-gram, fused in one decode)
 #   ./run.sh --budget 60                      # the whole run in 60 minutes (default 30; 0: the
 #                                             # experiment's own trainer.max_time, 25 min)
-# Stages: 0 synthesize, 1 cuts + CMVN, 2 tokenizer + character LM, 3 train, 4 average,
-#         5 decode test, 6 results.
+# Stages: 0 synthesize, 1 cuts + CMVN, 2 tokenizers (characters, pinyin units) + character LM,
+#         3 train, 4 average, 5 decode test, 6 results.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -47,9 +47,9 @@ synthesize() {  # size dev_size test_size seed
     --seed "$4" --nj "$nj"
 }
 
-prepare() {
-  asr-prepare data/train data/train --cmvn --precompute-features
-  asr-prepare data/dev data/dev --precompute-features
+prepare() {  # train and dev carry the pinyin units of the intermediate CTC (--aux-text)
+  asr-prepare data/train data/train --cmvn --precompute-features --aux-text text_pinyin
+  asr-prepare data/dev data/dev --precompute-features --aux-text text_pinyin
   asr-prepare data/test data/test --precompute-features
 }
 
@@ -58,6 +58,8 @@ text_models() {  # token_type vocab_size (0: no limit, for char) lm_order
   [ "$2" -gt 0 ] && size_opt=(--vocab-size "$2")
   asr-tokenizer --text data/train/cuts.jsonl.gz --type "$1" ${size_opt[@]+"${size_opt[@]}"} \
     --out data/tokenizer
+  asr-tokenizer --text data/train/text_pinyin --text-format kaldi --type unit \
+    --out data/tokenizer_pinyin
   if [ "$3" -gt 0 ]; then
     [ -f data/lm_text ] || { echo "data/lm_text is missing: redo stage 0 (--force)" >&2; return 1; }
     asr-train-lm data/lm_text --plain --unit char --order "$3" --out "data/lm/${3}gram.json"
@@ -78,7 +80,7 @@ run_stage 0 synthesize synthesize "$size" "$dev_size" "$test_size" "$seed"
 run_stage 1 prepare prepare
 run_stage 2 tokenizer text_models "$token_type" "$vocab_size" "$lm_order"
 run_stage 3 train train_in_budget "$budget" "$budget_reserve" "$exp" "$experiment" train \
-  data/tokenizer ${overrides[@]+"${overrides[@]}"}
+  data/tokenizer data.aux_tokenizer=data/tokenizer_pinyin ${overrides[@]+"${overrides[@]}"}
 run_stage 4 average average_model "$exp" "$average_num"
 run_stage 5 decode decode_test "$exp" "$beam" "$ctc_weight" "$lm_order" "$lm_weight" \
   "$lm_ctc_weight" "$lm_pre_beam" $methods

@@ -7,9 +7,10 @@ non-free; spelled by cn1.py, since espeak-ng cannot drive it). Test holds out fo
 (two female, two male) and the sentences of a disjoint hash pool; dev uses the training voices
 and unseen sentences. cn1, the only recorded Mandarin speaker Debian has, is a training voice:
 held out, the model would hear no recorded voice at all.
-data/lm_text holds every sentence of the training pool, one per line: the text of the
-character LM (stage 2), most of which the training audio does not cover. Deterministic for a
-seed.
+Each split's text_pinyin spells what every utterance says as pinyin initials and toned finals:
+the targets of the intermediate CTC (stage 3). data/lm_text holds every sentence of the
+training pool, one per line: the text of the character LM (stage 2), most of which the training
+audio does not cover. Deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 import sys
 
 from cn1 import to_pho
-from zh_text import common_only, to_pinyin, zh_sentences
+from zh_text import common_only, pinyin_units, to_pinyin, zh_sentences
 
 from asr.recipes import synth
 from asr.recipes.synth import (
@@ -36,6 +37,7 @@ FEMALE = ["f1", "f2", "f3", "f4", "f5", "Annie", "linda", "steph", "Alicia", "be
 TEST_VARIANTS = {"f2", "Annie", "m3", "Andy"}
 DEV_FRACTION, TEST_FRACTION = 0.05, 0.05
 TOP_CHARS = 2500
+AUX_TEXT = "text_pinyin"  # per split: pinyin initials and toned finals (asr-prepare --aux-text)
 CN1_SPEED, CN1_PITCH = (0.85, 1.15), (-150.0, 150.0)  # duration stretch; F0 shift in cents
 FAMILY_SHARE = {"espeak": 0.75, "recorded": 0.25}  # training and dev; test: variants take turns
 
@@ -89,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     summary = build_corpus(
         args.out, drawn, {"train": voices["train"], "test": voices["test"]}, nj=args.nj
     )
+    for split, utts in drawn.items():  # what each utterance says, as the auxiliary CTC's units
+        lines = sorted(f"{u.id} {pinyin_units(u.spoken)}\n" for u in utts)
+        (args.out / split / AUX_TEXT).write_text("".join(lines), encoding="utf-8")
     (args.out / "lm_text").write_text("\n".join(pools["train"]) + "\n", encoding="utf-8")
     print(json.dumps(summary["total"]))
     return 0

@@ -55,6 +55,30 @@ def _pieces(text: str) -> Iterator[str]:
                     yield piece
 
 
+# Pinyin initials, "zh"/"ch"/"sh" before "z"/"c"/"s"; y and w count as initials here, so that
+# a final is spelled one way whatever starts its syllable's written form.
+INITIALS = ("zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcsyw")
+
+
+def pinyin_units(pinyin: str) -> str:
+    """Tone-numbered syllables split into initial and toned final (``tian1 a1`` ->
+    ``t ian1 a1``): the auxiliary CTC's targets, ~160 units, each far more frequent in the
+    corpus than a character (README: they leave CTC's blank plateau where characters do not)."""
+    units = []
+    for syllable in pinyin.split():
+        initial = _initial(syllable)
+        units += [initial, syllable[len(initial) :]] if initial else [syllable]
+    return " ".join(units)
+
+
+def _initial(syllable: str) -> str:
+    """The initial of a syllable; "" when it has none (``er2``, ``ai4``, ``n2``)."""
+    for initial in INITIALS:
+        if syllable.startswith(initial) and syllable[len(initial) : len(initial) + 1].isalpha():
+            return initial
+    return ""
+
+
 def to_pinyin(sentence: str) -> str:
     """Tone-numbered pinyin syllables (neutral tone 5), the input of cmn-latn-pinyin."""
     from pypinyin import Style, lazy_pinyin  # optional dependency: pip install pypinyin
