@@ -20,7 +20,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from asr.data.batch import Batch
 from asr.data.features import cut_features
-from asr.data.prepare import aux_text
+from asr.data.prepare import aux_transcript
 from asr.data.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -90,10 +90,11 @@ class AsrDataset(torch.utils.data.Dataset):
         return feats
 
     def __getitem__(self, cuts: CutSet) -> Batch:
-        feats, tokens, aux_tokens, ids, dropped = [], [], [], [], []
+        feats, tokens, ids, dropped = [], [], [], []
+        aux_tokens: list[list[int]] | None = [] if self.aux_tokenizer is not None else None
         for cut in cuts:
-            aux = aux_text(cut) if self.aux_tokenizer is not None else None
-            if self.aux_tokenizer is not None and not aux:
+            aux = aux_transcript(cut)
+            if aux_tokens is not None and not aux:
                 log.warning("dropping cut %s: no auxiliary transcript (asr-prepare --aux-text)",
                             cut.id)  # fmt: skip
                 dropped.append(cut.id)
@@ -105,12 +106,12 @@ class AsrDataset(torch.utils.data.Dataset):
             text = " ".join(s.text or "" for s in cut.supervisions)
             feats.append(f)
             tokens.append(self.tokenizer.encode(text))
-            if self.aux_tokenizer is not None:
+            if aux_tokens is not None:
                 aux_tokens.append(self.aux_tokenizer.encode(aux))
             ids.append(cut.id)
         self.num_failed += len(dropped)
         if not feats:
             return Batch.empty(self.num_mel_bins, dropped)
-        batch = collate(feats, tokens, ids, aux_tokens if self.aux_tokenizer is not None else None)
+        batch = collate(feats, tokens, ids, aux_tokens)
         batch.dropped = dropped
         return batch

@@ -33,6 +33,7 @@ from tqdm import tqdm
 from asr.data.audio import is_command
 from asr.data.kaldi_dir import KaldiDirError, Segment, read_segments, read_table, read_text
 from asr.data.probe import AudioInfo, AudioProbeError, probe_audio
+from asr.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,23 @@ SEGMENT_TOLERANCE = 0.01  # seconds a segment may overrun its recording (roundin
 AUX_TEXT = "aux_text"  # supervision custom field: the auxiliary CTC's transcript (--aux-text)
 
 
-def aux_text(cut: Cut) -> str | None:
+def aux_transcript(cut: Cut) -> str | None:
     """The auxiliary transcript of ``cut`` (``prepare_kaldi_dir(aux_text=...)``), or None."""
     texts = [(s.custom or {}).get(AUX_TEXT) for s in cut.supervisions]
     if not texts or any(t is None for t in texts):
         return None
     return " ".join(texts)
+
+
+def require_aux_transcripts(path: str | Path) -> None:
+    """Refuse a manifest prepared without ``--aux-text`` before training on it: its every cut
+    would be dropped. Checks the first cut (prepare gives all of them one, or none)."""
+    first = next(iter(load_cuts(path)), None)
+    if first is not None and aux_transcript(first) is None:
+        raise InputError(
+            f"{path}: cut {first.id} has no auxiliary transcript; data.aux_tokenizer needs cuts "
+            "prepared with asr-prepare --aux-text NAME"
+        )
 
 
 @dataclass

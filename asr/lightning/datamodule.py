@@ -21,7 +21,7 @@ from lhotse.dataset import DynamicBucketingSampler
 
 from asr.data.dataset import AsrDataset
 from asr.data.loader import filter_by_duration, make_dataloader, make_sampler
-from asr.data.prepare import load_cuts
+from asr.data.prepare import load_cuts, require_aux_transcripts
 from asr.data.tokenizer import Tokenizer
 
 
@@ -99,6 +99,12 @@ class ASRDataModule(pl.LightningDataModule):
         self.buffer_size = buffer_size
         self.train_sampler: ResumableSampler | None = None
         self._resume: tuple[int, int] | None = None
+
+    def setup(self, stage: str) -> None:
+        """With an auxiliary tokenizer, refuse cuts without auxiliary transcripts up front."""
+        if self.aux_tokenizer is not None:
+            for path in (self.train_cuts_path, self.dev_cuts_path):
+                require_aux_transcripts(path)
 
     def _world(self) -> tuple[int, int]:
         trainer = self.trainer

@@ -264,8 +264,9 @@ class ASRModel(nn.Module):
         mean over utterances of the summed per-utterance loss; None when the part is absent),
         ``acc`` (decoder token accuracy incl. <eos>, teacher-forced; None without a decoder) and
         ``ctc_infeasible``: the utterances whose encoder output is too short for a CTC path of
-        their target (CTC gives them zero loss; only the decoder learns from them), counted so
-        that a front end too coarse for a token inventory shows (None without CTC).
+        their target, or of their ``aux_ys`` (that CTC gives them zero loss; the decoder still
+        learns from them), counted so that a front end too coarse for a token inventory shows
+        (None without CTC).
         """
         if (self.aux_ctc is None) != (aux_ys is None):
             raise ValueError(
@@ -281,7 +282,10 @@ class ASRModel(nn.Module):
         ctc_infeasible = None
         if self.ctc is not None:
             loss_ctc = self.ctc.loss(memory, memory_lens, ys, y_lens) / batch
-            ctc_infeasible = (memory_lens < min_frames(ys, y_lens)).sum()
+            need = min_frames(ys, y_lens)
+            if self.aux_ctc is not None:  # the intermediate CTC reads as many frames
+                need = torch.maximum(need, min_frames(aux_ys, aux_lens))
+            ctc_infeasible = (memory_lens < need).sum()
         if layer is not None:
             inner = getattr(self.encoder, "final_norm", nn.Identity())(tap.output)
             if self.aux_ctc is not None:

@@ -13,7 +13,7 @@ from asr.bin.prepare import main as prepare_main
 from asr.data.audio import model_input
 from asr.data.features import cut_features
 from asr.data.kaldi_dir import KaldiDirError
-from asr.data.prepare import aux_text, load_cuts, prepare_kaldi_dir, save_cuts
+from asr.data.prepare import aux_transcript, load_cuts, prepare_kaldi_dir, save_cuts
 from tests.cli_helpers import bad_input_error
 
 from .fixtures import write_kaldi_dir
@@ -218,12 +218,12 @@ def test_aux_transcripts_ride_in_the_cuts_and_utterances_without_one_are_dropped
     utts = sorted(line.split()[0] for line in (data / "text").read_text().splitlines())
     (data / "text_phn").write_text(f"{utts[0]} t ian1\n{utts[1]}\n{utts[3]}  sh  i4 \n")
     cuts, report = _prepare(data, aux_text="text_phn")
-    assert {c.id: aux_text(c) for c in cuts} == {utts[0]: "t ian1", utts[3]: "sh i4"}
+    assert {c.id: aux_transcript(c) for c in cuts} == {utts[0]: "t ian1", utts[3]: "sh i4"}
     assert report.dropped_utts == {"empty_aux_transcript": [utts[1]],
                                    "no_aux_transcript": [utts[2]]}  # fmt: skip
     assert str(data / "text_phn") in report.examples["no_aux_transcript"][0]
     save_cuts(cuts, tmp_path / "cuts.jsonl.gz")
-    assert [aux_text(c) for c in load_cuts(tmp_path / "cuts.jsonl.gz")] == ["t ian1", "sh i4"]
-    assert all(aux_text(c) is None for c in _prepare(data)[0])  # not asked for: not read
+    assert [aux_transcript(c) for c in load_cuts(tmp_path / "cuts.jsonl.gz")] == ["t ian1", "sh i4"]
+    assert all(aux_transcript(c) is None for c in _prepare(data)[0])  # not asked for: not read
     with pytest.raises(KaldiDirError, match="text_missing: no such file"):
         _prepare(data, aux_text="text_missing")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from asr.data.tokenizer import load_tokenizer
+import pytest
+
+from asr.data.tokenizer import UnitTokenizer, load_tokenizer
+from asr.errors import InputError
 from asr.lightning.datamodule import ASRDataModule
 
 
@@ -42,3 +45,14 @@ def test_batches_per_epoch_is_the_length_of_epoch_zero(tiny_corpus):
     count = dm.batches_per_epoch()
     assert count == len(epoch_ids(dm.train_dataloader(), 0)) > 2
     assert dm.batches_per_epoch(world_size=2) < count  # one rank's share
+
+
+def test_an_aux_tokenizer_refuses_cuts_prepared_without_aux_transcripts(tiny_corpus):
+    units = UnitTokenizer.train(["a b", "c"])
+    text = load_tokenizer(tiny_corpus["tokenizer"])
+    plain = ASRDataModule(
+        str(tiny_corpus["train"]), str(tiny_corpus["dev"]), text, aux_tokenizer=units
+    )
+    with pytest.raises(InputError, match=r"train\.jsonl\.gz: cut .* asr-prepare --aux-text"):
+        plain.setup("fit")
+    datamodule(tiny_corpus).setup("fit")  # without one: no such requirement

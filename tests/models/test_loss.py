@@ -171,6 +171,12 @@ def test_intermediate_ctc_with_its_own_vocabulary_learns_the_aux_targets(build_m
     torch.testing.assert_close(out["loss_ctc"], 0.6 * full["loss_ctc"] + 0.4 * aux_loss)
     torch.testing.assert_close(out["loss_inter"], aux_loss)
     assert full["loss_inter"] is None
+    long = torch.cat((aux, torch.full((3, 8), 2)), dim=1)  # utterance 3: 9 units, 30 frames
+    with torch.no_grad():
+        frames = hier.encode(x, xl)[1]
+        too_long = hier(x, xl, ys, yl, long, torch.tensor([4, 2, 9]))
+    assert frames[2] < 9 <= frames[0] and full["ctc_infeasible"] == 0
+    assert too_long["ctc_infeasible"] == 1  # counted like the final CTC's infeasible targets
     with pytest.raises(ValueError, match="aux_ys"):
         hier(x, xl, ys, yl)
     with pytest.raises(ValueError, match="aux_ys"):
