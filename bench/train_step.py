@@ -10,6 +10,7 @@ both see the same machine load), and the peak memory a step adds.
     .venv/bin/python bench/train_step.py --presets tiny --profile
     .venv/bin/python bench/train_step.py --presets tiny --dropout 0 [--compile]
     .venv/bin/python bench/train_step.py --device cuda --precision bf16 --batch 64
+    .venv/bin/python bench/train_step.py --presets tiny --dropout 0 --precision fp32 bf16
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from common import (
     make_batch,
     make_train_step,
     matmul_reference,
+    median,
     num_params,
     our_loss,
     peak_memory,
@@ -48,9 +50,11 @@ GPU_BATCH = dict(batch=64, seconds=15.0, tokens=75)
 @dataclass
 class StepResult:
     preset: str
+    precision: str
     params: int
     batch: str
     seconds_per_step: float
+    per_round: list[float]
     audio_per_second: float
     flops: int
     matmul_flops_per_s: float
@@ -64,40 +68,55 @@ def bench_preset(
     batch: FakeBatch,
     vocab: int,
     device: str,
-    precision: str,
+    precisions: list[str],
     repeats: int,
     profile: bool,
     dropout: float | None = None,
     compile_model: bool = False,
-) -> StepResult:
+) -> list[StepResult]:
+    """One row per precision; the precisions' steps and their matmul references are all timed
+    in alternation, so their ratios are measured under the same load."""
     torch.manual_seed(0)
     overrides = {} if dropout is None else {"dropout": dropout}
     model = build_ours(preset, vocab, **overrides).to(device)
-    flops = count_flops(make_train_step(model, our_loss, batch, precision))  # eager: countable
     # torch.compile (inductor) of the whole model; the first steps below compile it.
-    step = make_train_step(torch.compile(model) if compile_model else model, our_loss, batch,
-                           precision)  # fmt: skip
-    step()  # warm-up: allocations, Adam state (and compilation)
-    with peak_memory(device) as mem:
-        step()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-    matmul, matmul_flops = matmul_reference(device, dtype, 8192 if device == "cuda" else 1024)
-    times = interleaved_times({"step": step, "matmul": matmul}, repeats, warmup=0, device=device)
-    seconds = min(times["step"])  # the least-disturbed repeat, as timeit reports
-    reference = matmul_flops / min(times["matmul"])
+    runnable = torch.compile(model) if compile_model else model
+    fns, flops, peaks, matmul_flops = {}, {}, {}, {}
+    for precision in precisions:
+        flops[precision] = count_flops(make_train_step(model, our_loss, batch, precision))
+        step = make_train_step(runnable, our_loss, batch, precision)
+        step()  # warm-up: allocations, Adam state (and compilation)
+        with peak_memory(device) as mem:
+            step()
+        peaks[precision] = mem["peak_mib"]
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        matmul, matmul_flops[precision] = matmul_reference(
+            device, dtype, 8192 if device == "cuda" else 1024
+        )
+        fns[precision], fns[f"matmul {precision}"] = step, matmul
+    times = interleaved_times(fns, repeats, warmup=0, device=device)
     b, t = batch.x.shape[:2]
-    return StepResult(
-        preset=preset,
-        params=num_params(model),
-        batch=f"{b}×{t / 100:g}s/{batch.ys.shape[1]}tok",
-        seconds_per_step=seconds,
-        audio_per_second=batch.audio_seconds / seconds,
-        flops=flops,
-        matmul_flops_per_s=reference,
-        flop_ratio=flops / seconds / reference,
-        peak_mib=mem["peak_mib"],
-        profile=top_ops(step, device) if profile else None,
-    )
+    results = []
+    for precision in precisions:
+        seconds = min(times[precision])  # the least-disturbed repeat, as timeit reports
+        reference = matmul_flops[precision] / min(times[f"matmul {precision}"])
+        results.append(
+            StepResult(
+                preset=preset,
+                precision=precision,
+                params=num_params(model),
+                batch=f"{b}×{t / 100:g}s/{batch.ys.shape[1]}tok",
+                seconds_per_step=seconds,
+                per_round=times[precision],
+                audio_per_second=batch.audio_seconds / seconds,
+                flops=flops[precision],
+                matmul_flops_per_s=reference,
+                flop_ratio=flops[precision] / seconds / reference,
+                peak_mib=peaks[precision],
+                profile=top_ops(fns[precision], device) if profile else None,
+            )
+        )
+    return results
 
 
 def top_ops(step: Callable[[], object], device: str, top: int = 12) -> str:
@@ -115,7 +134,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=PRESETS)
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    parser.add_argument(
+        "--precision",
+        nargs="+",
+        default=["fp32"],
+        choices=("fp32", "bf16"),
+        help="one row each, timed in alternation; the first is the ratios' base",
+    )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     parser.add_argument("--batch", type=int, help="utterances per batch (default: per preset)")
     parser.add_argument("--seconds", type=float, help="longest utterance in seconds")
@@ -133,14 +158,14 @@ def main() -> None:
     extra = (f"; dropout {args.dropout:g}" if args.dropout is not None else "") + (
         "; torch.compile" if args.compile else ""
     )
-    print(f"# {machine_line(args.device)}; {args.precision}{extra}")
+    print(f"# {machine_line(args.device)}{extra}")
     print()
     print(
-        "| preset | params | batch | best s/step | audio s / wall s | GFLOP/step "
+        "| preset | precision | params | batch | best s/step | audio s / wall s | GFLOP/step "
         "| matmul GFLOP/s | FLOP ratio | peak MiB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    profiles = []
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    profiles, ratios = [], []
     for preset in args.presets:
         defaults = dict(DEFAULT_BATCH[preset])
         if args.device == "cuda":
@@ -150,19 +175,28 @@ def main() -> None:
         tokens = args.tokens or defaults["tokens"]
         vocab = defaults["vocab"]
         batch = make_batch(b, round(seconds * 100), tokens, vocab).to(args.device)
-        r = bench_preset(
+        results = bench_preset(
             preset, batch, vocab, args.device, args.precision, args.repeats, args.profile,
             args.dropout, args.compile,
         )  # fmt: skip
-        print(
-            f"| {r.preset} | {r.params / 1e6:.1f} M | {r.batch} | {r.seconds_per_step:.2f} "
-            f"| {r.audio_per_second:.1f} | {r.flops / 1e9:.0f} | {r.matmul_flops_per_s / 1e9:.0f} "
-            f"| {r.flop_ratio:.2f} "
-            f"| {r.peak_mib:.0f} |",
-            flush=True,
-        )
-        if r.profile:
-            profiles.append(f"\nTop ops of one {preset} step:\n{r.profile}")
+        for r in results:
+            print(
+                f"| {r.preset} | {r.precision} | {r.params / 1e6:.1f} M | {r.batch} "
+                f"| {r.seconds_per_step:.2f} | {r.audio_per_second:.1f} | {r.flops / 1e9:.0f} "
+                f"| {r.matmul_flops_per_s / 1e9:.0f} | {r.flop_ratio:.2f} | {r.peak_mib:.0f} |",
+                flush=True,
+            )
+            if r.profile:
+                profiles.append(f"\nTop ops of one {preset} {r.precision} step:\n{r.profile}")
+        base = results[0]
+        for r in results[1:]:
+            per_round = median([t / t0 for t, t0 in zip(r.per_round, base.per_round, strict=True)])
+            ratios.append(
+                f"{preset}: {r.precision} step ÷ {base.precision} step = "
+                f"{r.seconds_per_step / base.seconds_per_step:.2f} (best of each), "
+                f"{per_round:.2f} (median of the per-round ratios)"
+            )
+    print("\n".join(["", *ratios] if ratios else []))
     print("\n".join(profiles))
 
 

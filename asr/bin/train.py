@@ -26,6 +26,7 @@ from asr.lightning.average import safe_load
 from asr.lightning.checkpoint_io import AtomicCheckpointIO
 from asr.lightning.datamodule import ASRDataModule
 from asr.lightning.module import ASRLightningModule
+from asr.lightning.precision import AUTO, auto_precision
 from asr.lightning.run_dir import write_run_dir
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
@@ -124,6 +125,9 @@ def train(cfg: DictConfig) -> Path:
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         cfg.exp_dir = HydraConfig.get().runtime.output_dir  # one run directory per job
     exp_dir = Path(cfg.exp_dir)
+    if cfg.trainer.get("precision") == AUTO:  # the run directory records what it became
+        cfg.trainer.precision = auto_precision(cfg.trainer.accelerator)
+        log.info("trainer.precision=auto: %s on this machine", cfg.trainer.precision)
     resolved = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     ckpt_path = find_resume_checkpoint(cfg.resume, exp_dir)
     rank_zero_only(write_run_dir)(exp_dir, resolved, cfg.data.tokenizer, cfg.data.cmvn)

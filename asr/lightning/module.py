@@ -15,6 +15,8 @@ from typing import Any
 import jiwer
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.plugins.precision import MixedPrecision, Precision
+from pytorch_lightning.utilities import GradClipAlgorithmType
 from torch import nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
@@ -135,6 +137,26 @@ class ASRLightningModule(pl.LightningModule):
             log.warning("skipping optimizer step %d: non-finite gradient", self.global_step)
         for p in self.model.parameters():
             p.grad = None
+
+    def configure_gradient_clipping(
+        self,
+        optimizer: Optimizer,
+        gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: str | None = None,
+    ) -> None:
+        """Clip as ``trainer.gradient_clip_*`` say, under bf16-mixed too.
+
+        Lightning's mixed-precision plugin refuses to clip for a fused optimizer (conf/optim's
+        AdamW is fused) because fp16's grad scaler would unscale the gradients inside it.
+        bf16-mixed has no scaler: its gradients are already unscaled, so they are clipped as in
+        float32.
+        """
+        plugin = self.trainer.precision_plugin
+        if isinstance(plugin, MixedPrecision) and plugin.scaler is None and gradient_clip_val:
+            algorithm = GradClipAlgorithmType(gradient_clip_algorithm or "norm")
+            Precision.clip_gradients(plugin, optimizer, gradient_clip_val, algorithm)
+            return
+        super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     def on_validation_epoch_start(self) -> None:
         self._val_counts.zero_()

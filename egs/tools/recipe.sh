@@ -36,6 +36,13 @@ fi
 # synthesizers' thousands of short processes start slower under it (1,000 synth_en utterances:
 # 20.5 s against 16.0 s).
 # ASR_TCMALLOC=0 leaves it out; an LD_PRELOAD already set is kept as it is.
+# OpenMP threads that spin while they wait (OMP_WAIT_POLICY=ACTIVE) for training and decoding
+# (train_model and decode_sets run under OMP_WAIT_POLICY=$asr_omp_wait): a recipe runs alone on
+# its machine, and there a synth_en training step took 0.24-0.31 s spinning against 0.42 s with
+# the CLIs' passive default, measured in the training loop itself (docs/benchmarks.md). Beside a
+# busy process spinning loses (bench/omp_wait.py): on a machine shared with other jobs set
+# OMP_WAIT_POLICY=PASSIVE in the environment, which is kept.
+asr_omp_wait=${OMP_WAIT_POLICY:-ACTIVE}
 asr_preload=${LD_PRELOAD:-}
 if [ "${ASR_TCMALLOC:-1}" = 1 ] && [ -z "$asr_preload" ] && [ "$(uname)" = Linux ]; then
   asr_preload=$(python3 -c \

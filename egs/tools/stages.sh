@@ -16,11 +16,12 @@
 #   asr-train conf/experiment/EXPERIMENT.yaml into EXP on data/TRAIN_SET (its cuts and
 #   cmvn.json) with the tokenizer in TOKENIZER_DIR, validating on data/dev; resumes from
 #   EXP's last checkpoint (resume=auto). key=value arguments are Hydra overrides. Training and
-#   decoding run under $asr_preload (tcmalloc, found by recipe.sh).
+#   decoding run under $asr_preload (tcmalloc, found by recipe.sh) and OpenMP wait policy
+#   $asr_omp_wait (recipe.sh).
 train_model() {
   local exp=$1 experiment=$2 train=$3 tokenizer=$4
   shift 4
-  LD_PRELOAD=${asr_preload:-} asr-train "hydra.searchpath=[file://$PWD/conf]" \
+  OMP_WAIT_POLICY=${asr_omp_wait:-PASSIVE} LD_PRELOAD=${asr_preload:-} asr-train "hydra.searchpath=[file://$PWD/conf]" \
     "experiment=$experiment" "exp_dir=$exp" "data.train_cuts=data/$train/cuts.jsonl.gz" \
     data.dev_cuts=data/dev/cuts.jsonl.gz "data.tokenizer=$tokenizer" \
     "data.cmvn=data/$train/cmvn.json" resume=auto "$@"
@@ -86,7 +87,7 @@ decode_sets() {
   if [ $# -gt 0 ]; then shift; fi
   for set in $sets; do test_sets+="${test_sets:+, }$set: data/$set/cuts.jsonl.gz"; done
   for method in "${methods[@]}"; do
-    LD_PRELOAD=${asr_preload:-} asr-decode "exp_dir=$exp" "test_sets={$test_sets}" "method=$method" "beam=$beam" \
+    OMP_WAIT_POLICY=${asr_omp_wait:-PASSIVE} LD_PRELOAD=${asr_preload:-} asr-decode "exp_dir=$exp" "test_sets={$test_sets}" "method=$method" "beam=$beam" \
       "ctc_weight=$ctc_weight" checkpoint=average.pt "metric=$metric" "$@"
   done
 }

@@ -71,6 +71,7 @@ def fit(
     batches: list[Batch],
     accumulate: int = 1,
     callbacks: list[pl.Callback] | None = None,
+    **trainer_options: Any,
 ) -> pl.Trainer:
     loader = torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=lambda b: b)
     trainer = pl.Trainer(
@@ -83,6 +84,7 @@ def fit(
         enable_model_summary=False,
         limit_val_batches=0,
         callbacks=callbacks,
+        **trainer_options,
     )
     trainer.fit(module, train_dataloaders=loader)
     return trainer
@@ -118,6 +120,34 @@ def test_non_finite_gradient_step_is_skipped_counted_and_not_applied():
     assert module.skipped_steps == 1 and module.skipped_batches == 0
     for key, value in module.model.state_dict().items():
         assert torch.equal(value, before[key]), f"{key} changed by a non-finite step"
+
+
+class GradNormAtStep(pl.Callback):
+    """Records the gradient norm the optimizer steps with (after any clipping)."""
+
+    def __init__(self) -> None:
+        self.norms: list[float] = []
+
+    def on_train_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        def record(optimizer: torch.optim.Optimizer, *_: Any) -> None:
+            grads = [p.grad for group in optimizer.param_groups for p in group["params"]]
+            norm = torch.nn.utils.get_total_norm([g for g in grads if g is not None])
+            self.norms.append(float(norm))
+
+        trainer.optimizers[0].register_step_post_hook(record)  # the closure runs in step
+
+
+@pytest.mark.parametrize("precision", ["32-true", "bf16-mixed"])
+def test_gradients_are_clipped_with_a_fused_optimizer_in_float32_and_bf16(precision):
+    module, _ = tiny_module()
+    module.optimizer_factory = functools.partial(torch.optim.AdamW, lr=1e-2, fused=True)
+    unclipped, clipped = GradNormAtStep(), GradNormAtStep()
+    fit(module, [make_batch(0)], callbacks=[unclipped], precision=precision)
+    module, _ = tiny_module()
+    module.optimizer_factory = functools.partial(torch.optim.AdamW, lr=1e-2, fused=True)
+    fit(module, [make_batch(0)], callbacks=[clipped], precision=precision, gradient_clip_val=0.1)
+    assert unclipped.norms[0] > 0.5
+    assert clipped.norms[0] == pytest.approx(0.1, rel=1e-3)
 
 
 def test_schedule_steps_once_per_optimizer_step_under_accumulation():

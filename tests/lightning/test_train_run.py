@@ -13,6 +13,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from lhotse import CutSet
 from lhotse.utils import fastcopy
+from omegaconf import OmegaConf
 from pytorch_lightning.callbacks import timer as timer_module
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -22,6 +23,7 @@ from asr.data.features import cut_features
 from asr.data.prepare import AUX_TEXT as AUX
 from asr.data.prepare import aux_transcript, load_cuts
 from asr.data.tokenizer import UnitTokenizer, load_tokenizer
+from asr.lightning import precision
 from asr.lightning.average import safe_load
 from asr.lightning.schedulers import noam_factor
 from asr.models import SpecAugment
@@ -132,6 +134,16 @@ def test_time_budget_schedule_ends_its_decay_when_max_time_stops_training(
 def test_fast_dev_run(tiny_corpus, tmp_path):
     exp = run(tiny_corpus, tmp_path / "exp", "trainer.fast_dev_run=true")
     assert (exp / "config.yaml").is_file()
+
+
+@pytest.mark.parametrize("flags, expected", [({"avx512_bf16"}, "bf16-mixed"), (set(), "32-true")])
+def test_auto_precision_is_chosen_for_the_machine_trains_and_is_recorded(
+    tiny_corpus, tmp_path, monkeypatch, flags, expected
+):
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    # fast_dev_run trains one batch: the fused AdamW and gradient clipping of the defaults
+    exp = run(tiny_corpus, tmp_path / "exp", "trainer.precision=auto", "trainer.fast_dev_run=true")
+    assert OmegaConf.load(exp / "config.yaml").trainer.precision == expected
 
 
 def test_attention_maps_reach_tensorboard_and_average_is_decoded_by_default(tiny_corpus, tmp_path):

@@ -101,34 +101,55 @@ def test_recipe_scripts_parse_and_show_usage(recipe: str):
     assert proc.returncode == 2 and "unknown option --no-such-option" in proc.stderr
 
 
+def environment_seen(tmp_path: Path, report: str, env: dict[str, str]) -> list[str]:
+    """What the recipe's shell and the asr-train / asr-decode it starts (stand-ins) each see of
+    their environment: one line each, ``report`` (a shell expression) expanded by that process."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for cli in ("asr-train", "asr-decode"):
+        (bin_dir / cli).write_text(f'#!/bin/sh\necho "{cli} {report}"\n')
+        (bin_dir / cli).chmod(0o755)
+    script = tmp_path / "run.sh"
+    script.write_text(
+        f'. {RECIPE_SH} "$@"\n. {RECIPE_SH.parent / "stages.sh"}\nPATH={bin_dir}:$PATH\n'
+        f'echo "stage {report}"\n'
+        "train_model exp/x x train data/tok\ndecode_sets exp/x 1 0.3 wer test ctc_greedy\n"
+    )
+    proc = subprocess.run(
+        ["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
 @pytest.mark.parametrize("opt_out", [False, True])
 def test_training_and_decoding_run_under_tcmalloc_unless_opted_out(tmp_path: Path, opt_out: bool):
     tcmalloc = ctypes.util.find_library("tcmalloc_minimal")
     if tcmalloc is None:
         pytest.skip("libtcmalloc-minimal4 is not installed (tools/setup.sh installs it)")
-    bin_dir = tmp_path / "bin"  # stand-ins for the CLIs that report what they were started with
-    bin_dir.mkdir()
-    for cli in ("asr-train", "asr-decode"):
-        (bin_dir / cli).write_text(f'#!/bin/sh\necho "{cli} preload=${{LD_PRELOAD:-}}"\n')
-        (bin_dir / cli).chmod(0o755)
-    stages = RECIPE_SH.parent / "stages.sh"
-    script = tmp_path / "run.sh"
-    script.write_text(
-        f'. {RECIPE_SH} "$@"\n. {stages}\nPATH={bin_dir}:$PATH\n'
-        'echo "stage preload=${LD_PRELOAD:-}"\n'
-        "train_model exp/x x train data/tok\ndecode_sets exp/x 1 0.3 wer test ctc_greedy\n"
-    )
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     env |= {"ASR_SKIP_SETUP": "1", "ASR_TCMALLOC": "0" if opt_out else "1"}
-    proc = subprocess.run(
-        ["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
     expected = "" if opt_out else tcmalloc
-    assert proc.stdout.splitlines() == [
+    assert environment_seen(tmp_path, "preload=${LD_PRELOAD:-}", env) == [
         "stage preload=",  # other processes (synthesizers, sox) start without it
         f"asr-train preload={expected}",
         f"asr-decode preload={expected}",
-    ], proc.stderr
+    ]
+
+
+@pytest.mark.parametrize("given, expected", [(None, "ACTIVE"), ("PASSIVE", "PASSIVE")])
+def test_training_and_decoding_spin_unless_the_environment_says_otherwise(
+    tmp_path: Path, given: str | None, expected: str
+):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env |= {"ASR_SKIP_SETUP": "1", "ASR_TCMALLOC": "0"}
+    if given is not None:
+        env["OMP_WAIT_POLICY"] = given
+    assert environment_seen(tmp_path, "${OMP_WAIT_POLICY:-unset}", env) == [
+        f"stage {given or 'unset'}",  # the synthesizers and the rest keep the environment's
+        f"asr-train {expected}",
+        f"asr-decode {expected}",
+    ]
 
 
 def run_train_budget(done_dir: Path, *args: str) -> subprocess.CompletedProcess:
