@@ -44,6 +44,26 @@ def test_schedule_fills_the_budget_with_training_validation_and_start_up():
         peer.fit_schedule(probe, probe_wall=40.0, budget_s=60.0, epochs=10)
 
 
+def test_a_probe_with_slow_first_steps_counts_them_once_per_epoch(tmp_path: Path):
+    log = tmp_path / "train.log"
+    interval = (
+        "[vm] (trainer:811) INFO: 1epoch:train:{}batch: iter_time=0.003, loss=9.1, train_time={}"
+    )
+    log.write_text("\n".join([interval.format("1-10", 2.0), interval.format("11-20", 0.5),
+                               LOG_LINE, interval.format("21-30", 0.5)]))  # fmt: skip
+    assert peer.interval_times(log) == [2.0, 0.5, 0.5]
+    # 30 steps in 25 s: 0.5 s each once warm, plus 10 s of slow first steps per epoch
+    probe = {"train_seconds": 25.0, "valid_seconds": 5.0, "probe_steps": 30,
+             "steady_seconds_per_step": 0.5}  # fmt: skip
+    fit = peer.fit_schedule(probe, probe_wall=40.0, budget_s=600.0, epochs=10)
+    assert fit["epoch_surplus_seconds"] == pytest.approx(10.0)
+    assert fit["steps_per_epoch"] == int((600 - 10 - 10 * (5 + 10)) / 0.5 / 10)
+    # without the steady rate, the slow start is spread over every step (0.83 s each)
+    assert peer.fit_schedule({**probe, "steady_seconds_per_step": None}, 40.0, 600.0, 10)[
+        "steps_per_epoch"
+    ] == int((600 - 10 - 50) / (25 / 30) / 10)
+
+
 def test_configs_are_yaml_numbers_and_the_cosine_ends_with_the_steps(tmp_path: Path):
     args = peer.parse_args(["--data", "d", "--out", "o", "--budget-min", "1", "--lr", "2e-3"])
     config = peer.espnet_config(args, total_steps=1234)

@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 stage=0
 stop_stage=7
 force=false
-size=8000                 # training utterances (about 2 s each: 8000 ~ 4.5 h)
+size=16000                # training utterances (about 2 s each: 16000 ~ 8.4 h)
 hours=                    # if set: training hours instead of --size (~2.0 s per utterance)
 dev_size=300
 test_size=400

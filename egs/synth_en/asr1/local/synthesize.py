@@ -32,7 +32,7 @@ DEV_FRACTION, TEST_FRACTION = 0.04, 0.04
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_corpus_args(
-        __doc__, argv, train_utts=8000, dev_utts=300, test_utts=400, vocab_words=2000
+        __doc__, argv, train_utts=16000, dev_utts=300, test_utts=400, vocab_words=2000
     )
 
     voices = voice_split()
